@@ -1,0 +1,1 @@
+"""A Pact-Broker-compatible broker: the official Pact clients work against it unchanged."""

@@ -1,0 +1,1 @@
+"""TracSeq Contracts: consumer-driven contract testing for the TracSeq platform."""

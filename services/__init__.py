@@ -1,0 +1,1 @@
+"""The six TracSeq services under contract: gateway, sample, storage, sequencing, notification, event."""
