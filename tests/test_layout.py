@@ -1,7 +1,8 @@
 """The distribution exposes the three packages and the `contracts` command."""
 
 import importlib
-import shutil
+import sys
+from pathlib import Path
 
 
 def test_packages_import() -> None:
@@ -9,5 +10,6 @@ def test_packages_import() -> None:
         assert importlib.import_module(name).__doc__
 
 
-def test_cli_is_installed() -> None:
-    assert shutil.which("contracts"), "the `contracts` script is not on PATH; run `make venv`"
+def test_cli_is_installed_beside_the_interpreter() -> None:
+    script = Path(sys.executable).parent / "contracts"
+    assert script.exists(), "the `contracts` script is not installed; run `make venv`"
