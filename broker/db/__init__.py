@@ -1,0 +1,1 @@
+"""Storage: the ORM models, the engine/session factory and the Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Numbered revisions; the schema only ever changes by adding one."""
