@@ -1,0 +1,1 @@
+"""Pacts for verification: consumer version selectors, pending and work-in-progress pacts."""
