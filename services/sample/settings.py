@@ -1,0 +1,11 @@
+"""Sample service settings (environment prefix `SAMPLE_`)."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SampleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAMPLE_")
+
+    storage_url: str = "http://127.0.0.1:8003"
+    sequencing_url: str = "http://127.0.0.1:8004"
+    http_timeout_s: float = 5.0
