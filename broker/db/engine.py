@@ -90,3 +90,12 @@ def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Ite
 def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """The embedded default lives in ./.data/; create the folder so a first start just works."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        from pathlib import Path
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

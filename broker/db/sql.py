@@ -18,7 +18,8 @@ from broker.db.engine import is_postgres
 from broker.db.models import Base, Verification, Version
 
 
-def _insert(session: Session, model: type[Base]) -> Any:
+def dialect_insert(session: Session, model: type[Base]) -> Any:
+    """An INSERT with `.on_conflict_do_*` for whichever database the session is on."""
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(model)
 
@@ -27,7 +28,9 @@ def insert_ignore(
     session: Session, model: type[Base], values: Mapping[str, Any], conflict: Sequence[str]
 ) -> bool:
     """Insert unless a row with the same `conflict` columns exists. True when this call inserted it."""
-    stmt = _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+    stmt = (
+        dialect_insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+    )
     result = session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -40,7 +43,7 @@ def upsert(
     update: Sequence[str],
 ) -> None:
     """Insert, or overwrite the `update` columns of the row with the same `conflict` columns."""
-    stmt = _insert(session, model).values(**values)
+    stmt = dialect_insert(session, model).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(conflict), set_={col: stmt.excluded[col] for col in update}
     )

@@ -67,6 +67,8 @@ class VerifiablePact:
     pending_provider_tags: list[str] = field(default_factory=list)
     non_pending_provider_tags: list[str] = field(default_factory=list)
     provider_branch: str | None = None
+    # The content's id, for the pending/WIP look-ups; not shown to clients.
+    pact_version_id: int = 0
 
     @property
     def name(self) -> str:

@@ -12,8 +12,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from broker.app import create_app
+from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
+from broker.db.models import Base
+from broker.settings import BrokerSettings
+from broker.testing import LiveBroker, TestDataBuilder
 
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -46,3 +54,75 @@ def migrated_database_url(request: pytest.FixtureRequest) -> str:
     url: str = request.getfixturevalue(f"{request.param}_url")
     upgrade(url)
     return url
+
+
+def wipe(url: str) -> None:
+    """Empty every table (children first), so a test starts from a blank broker without re-migrating."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    wipe(migrated_database_url)
+    return migrated_database_url
+
+
+@pytest.fixture
+def broker_settings(database_url: str) -> BrokerSettings:
+    # Explicit values: the test must not depend on PACT_BROKER_* variables of the shell running it.
+    return BrokerSettings(
+        database_url=database_url,
+        base_url=None,
+        basic_auth_username=None,
+        basic_auth_password=None,
+        basic_auth_read_only_username=None,
+        basic_auth_read_only_password=None,
+        allow_public_read=False,
+        auto_migrate=False,
+    )
+
+
+@pytest.fixture
+def broker_app(broker_settings: BrokerSettings) -> FastAPI:
+    return create_app(broker_settings)
+
+
+@pytest.fixture
+def client(broker_app: FastAPI) -> Iterator[TestClient]:
+    """An in-process client for a broker on this test's database (SQLite or PostgreSQL)."""
+    with TestClient(broker_app, base_url="http://broker.test") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    engine = make_engine(database_url)
+    db = make_session_factory(engine)()
+    try:
+        yield db
+    finally:
+        db.close()
+        engine.dispose()
+
+
+@pytest.fixture
+def td(session: Session) -> TestDataBuilder:
+    """The fluent test-data builder, writing to the same database as `client` and `live_broker`."""
+    return TestDataBuilder(session)
+
+
+@pytest.fixture
+def live_broker(broker_app: FastAPI) -> Iterator[LiveBroker]:
+    """Real HTTP: `live_broker.url` is the base URL (http://127.0.0.1:<free port>)."""
+    server = LiveBroker(broker_app)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,76 @@
+"""FastAPI dependencies: the per-request database session, the URL builder and the JSON body."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from broker.api.hal import Urls, urls_for
+from broker.db.engine import session_scope
+from broker.errors import UnsupportedMediaType, ValidationFailed
+from broker.settings import BrokerSettings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The reference counts this POST as a read (auth, and here: no write lock on SQLite).
+_READ_POSTS = re.compile(r"^/pacts/provider/[^/]+/for-verification/?$")
+
+
+def is_read_request(method: str, path: str) -> bool:
+    return method in READ_METHODS or (method == "POST" and bool(_READ_POSTS.match(path)))
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent (scope="function")."""
+    write = not is_read_request(request.method, request.url.path)
+    with session_scope(request.app.state.session_factory, write=write) as session:
+        yield session
+
+
+def get_settings(request: Request) -> BrokerSettings:
+    settings: BrokerSettings = request.app.state.settings
+    return settings
+
+
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+Settings = Annotated[BrokerSettings, Depends(get_settings)]
+UrlBuilder = Annotated[Urls, Depends(urls_for)]
+
+JSON_TYPES = ("application/json", "application/hal+json", "application/merge-patch+json")
+
+
+async def read_json_object(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object, or a 415/400 naming what is wrong with it."""
+    raw = await request.body()
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise ValidationFailed.one("body", "must not be empty")
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type and content_type not in JSON_TYPES and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(f"Content-Type {content_type!r} is not supported; send application/json")
+    try:
+        value = json.loads(raw)
+    except UnicodeDecodeError:
+        raise ValidationFailed.one("body", "is not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed.one("body", f"is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(value, dict):
+        raise ValidationFailed.one("body", "must be a JSON object")
+    return value
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    return await read_json_object(request)
+
+
+async def optional_json_body(request: Request) -> dict[str, Any]:
+    return await read_json_object(request, allow_empty=True)
+
+
+JsonBody = Annotated[dict[str, Any], Depends(json_body)]
+OptionalJsonBody = Annotated[dict[str, Any], Depends(optional_json_body)]

@@ -1,0 +1,104 @@
+"""`POST /pacts/provider/{provider}/for-verification` (and the deprecated GET): the pacts a provider build
+must verify, with the reference's `shortDescription`, `verificationProperties` and self links whose
+`/metadata/{m}` segment carries why the pact was selected (so results can be recorded as pending/WIP).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from broker.api.deps import DbSession, UrlBuilder, read_json_object
+from broker.api.hal import HalResponse, Urls, link
+from broker.api.rack_query import parse_nested_query
+from broker.errors import ValidationFailed
+from broker.pacts.metadata import encode as encode_metadata
+from broker.verifiable_pacts.messages import VerifiablePact, VerifiablePactMessages, build_notices
+from broker.verifiable_pacts.query import body_from_query_string, parse
+from broker.verifiable_pacts.service import VerifiablePactsService
+
+router = APIRouter(tags=["pacts for verification"])
+
+PATH = "/pacts/provider/{provider}/for-verification"
+
+
+@router.post(PATH)
+async def post_pacts_for_verification(
+    provider: str, request: Request, session: DbSession, urls: UrlBuilder
+) -> JSONResponse:
+    body = await read_json_object(request, allow_empty=True)
+    return _answer(provider, body, session, urls, deprecated=False)
+
+
+@router.get(PATH)
+def get_pacts_for_verification(
+    provider: str, request: Request, session: DbSession, urls: UrlBuilder
+) -> JSONResponse:
+    """The first clients used GET with snake_case parameters; still served, with a WARNING notice."""
+    body = body_from_query_string(parse_nested_query(request.url.query))
+    return _answer(provider, body, session, urls, deprecated=True)
+
+
+def _answer(provider: str, body: dict[str, Any], session: Any, urls: Urls, deprecated: bool) -> JSONResponse:
+    service = VerifiablePactsService(session)
+    errors = service.validate(body)
+    if errors:
+        raise ValidationFailed(errors)
+    query = parse(body)
+    pacts = service.find(provider, query)
+    return HalResponse(
+        {
+            "_embedded": {
+                "pacts": [_pact(p, urls, query.include_pending_status, deprecated) for p in pacts],
+            },
+            "_links": {
+                "self": link(
+                    urls("pacts", "provider", provider, "for-verification"), title="Pacts to be verified"
+                )
+            },
+        }
+    )
+
+
+def _metadata(pact: VerifiablePact) -> dict[str, Any]:
+    """What the verification results need to know about the selection (reference `Metadata`)."""
+    if pact.wip:
+        return {"w": True}
+    return {
+        "s": [
+            {
+                "b": rs.selector.branch,
+                "t": rs.selector.tag,
+                "l": rs.selector.latest,
+                "e": rs.selector.environment,
+                "cv": rs.consumer_version.id,
+            }
+            for rs in pact.selectors
+        ],
+        "p": pact.pending,
+    }
+
+
+def _pact(pact: VerifiablePact, urls: Urls, include_pending_status: bool, deprecated: bool) -> dict[str, Any]:
+    notices_url = urls.pact_version(
+        pact.provider_name,
+        pact.consumer_name,
+        pact.pact_version_sha,
+        encode_metadata({"wip": True}) if pact.wip else None,
+    )
+    properties: dict[str, Any] = {}
+    if include_pending_status:
+        properties["pending"] = pact.pending
+    if pact.wip:
+        properties["wip"] = True
+    properties["notices"] = build_notices(pact, notices_url, include_pending_status, deprecated)
+    self_href = urls.pact_version(
+        pact.provider_name, pact.consumer_name, pact.pact_version_sha, encode_metadata(_metadata(pact))
+    )
+    return {
+        "shortDescription": VerifiablePactMessages(pact, None).short_description(),
+        "verificationProperties": properties,
+        "_links": {"self": link(self_href, name=pact.name)},
+    }

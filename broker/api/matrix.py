@@ -1,0 +1,163 @@
+"""`GET /matrix` and `GET /can-i-deploy`: parse the Rack-style query, ask the matrix service, shape JSON.
+
+The body follows the reference's `MatrixDecorator` (summary with tri-state `deployable` and counts,
+`notices`, `matrix` rows with considered rows first and ignored rows marked `"ignored": true`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from broker.api.deps import DbSession, UrlBuilder
+from broker.api.hal import HalResponse, Urls, link, timestamp
+from broker.api.rack_query import parse_nested_query
+from broker.matrix.query import parse_can_i_deploy_query, parse_matrix_query
+from broker.matrix.resolved import MatrixRow
+from broker.matrix.service import MatrixAnswer, MatrixService
+from broker.matrix.summary import VersionDetails
+from broker.pacts.metadata import encode as encode_metadata
+
+router = APIRouter(tags=["matrix"])
+
+
+def _errors(errors: list[str] | dict[str, list[str]]) -> JSONResponse:
+    # The matrix reports a list (its validation predates the field-keyed contracts); can-i-deploy a hash.
+    return JSONResponse({"errors": errors}, status_code=400)
+
+
+@router.get("/matrix")
+def get_matrix(request: Request, session: DbSession, urls: UrlBuilder) -> JSONResponse:
+    query = parse_matrix_query(parse_nested_query(request.url.query))
+    service = MatrixService(session)
+    errors = service.validate_matrix_query(query)
+    if errors:
+        return _errors(errors)
+    return HalResponse(matrix_body(service.find(query), urls))
+
+
+@router.get("/can-i-deploy")
+def get_can_i_deploy(request: Request, session: DbSession, urls: UrlBuilder) -> JSONResponse:
+    params = parse_nested_query(request.url.query)
+    service = MatrixService(session)
+    errors = service.validate_can_i_deploy(params)
+    if errors:
+        return _errors(errors)
+    return HalResponse(matrix_body(service.find(parse_can_i_deploy_query(params)), urls))
+
+
+@router.get(
+    "/pacticipants/{pacticipant}/branches/{branch}/latest-version/can-i-deploy/to-environment/{environment}"
+)
+def get_can_i_deploy_branch_to_environment(
+    pacticipant: str, branch: str, environment: str, session: DbSession, urls: UrlBuilder
+) -> JSONResponse:
+    """The latest version of a branch, to an environment (the reference's badge-friendly URL)."""
+    service = MatrixService(session)
+    errors = service.validate_can_i_deploy(
+        {"pacticipant": pacticipant, "version": "-", "environment": environment}
+    )
+    if errors:
+        return _errors(errors)
+    query = parse_can_i_deploy_query({"pacticipant": pacticipant, "environment": environment})
+    query.selectors = [query.selectors[0].model_copy(update={"branch": branch, "latest": True})]
+    return HalResponse(matrix_body(service.find(query), urls))
+
+
+# --- the JSON shape -----------------------------------------------------------------------------------------
+
+
+def matrix_body(answer: MatrixAnswer, urls: Urls) -> dict[str, Any]:
+    summary = answer.summary
+    reasons = summary.reasons()
+    body: dict[str, Any] = {
+        "summary": {
+            "deployable": summary.deployable(),
+            "reason": "\n".join(r.text for r in reasons),
+            **summary.counts(),
+        },
+        "notices": [{"type": r.type, "text": r.text} for r in reasons],
+        "matrix": [_row(r, answer, urls) for r in answer.results.considered_rows]
+        + [{**_row(r, answer, urls), "ignored": True} for r in answer.results.ignored_rows],
+    }
+    return body
+
+
+def _row(row: MatrixRow, answer: MatrixAnswer, urls: Urls) -> dict[str, Any]:
+    details = answer.results.version_details
+    provider_version = None
+    if row.provider_version_number is not None and row.provider_version_id is not None:
+        provider_version = _version(
+            row.provider_name, row.provider_version_number, details.get(row.provider_version_id), urls
+        )
+    verification = None
+    if row.success is not None and row.verification_number is not None:
+        metadata = encode_metadata({"cvn": row.consumer_version_number})
+        results = urls.verification_results(
+            row.provider_name, row.consumer_name, row.pact_version_sha, metadata
+        )
+        verification = {
+            "success": row.success,
+            "verifiedAt": timestamp(row.verification_executed_at),
+            "_links": {"self": link(f"{results}/{row.verification_number}")},
+        }
+    return {
+        "consumer": {
+            "name": row.consumer_name,
+            "version": _version(
+                row.consumer_name, row.consumer_version_number, details.get(row.consumer_version_id), urls
+            ),
+            "_links": {"self": link(urls.pacticipant(row.consumer_name))},
+        },
+        "provider": {
+            "name": row.provider_name,
+            "version": provider_version,
+            "_links": {"self": link(urls.pacticipant(row.provider_name))},
+        },
+        "pact": {
+            "createdAt": timestamp(row.pact_created_at),
+            "_links": {
+                "self": link(urls.pact(row.provider_name, row.consumer_name, row.consumer_version_number))
+            },
+        },
+        "verificationResult": verification,
+    }
+
+
+def _version(pacticipant: str, number: str, details: VersionDetails | None, urls: Urls) -> dict[str, Any]:
+    details = details or VersionDetails()
+    branch_versions = [
+        {
+            "name": name,
+            "latest": head,
+            "_links": {
+                "self": link(
+                    urls.branch_version(pacticipant, name, number), title="Branch version", name=name
+                )
+            },
+        }
+        for name, head in details.branch_versions
+    ]
+    return {
+        "number": number,
+        "branch": details.branch_versions[-1][0] if details.branch_versions else None,
+        "branches": branch_versions,
+        "branchVersions": branch_versions,
+        "environments": [
+            {
+                "uuid": e.uuid,
+                "name": e.name,
+                "displayName": e.display_name,
+                "production": e.production,
+                "_links": {"self": link(urls.environment(e.uuid), title="Environment", name=e.name)},
+            }
+            for e in details.environments
+        ],
+        "_links": {"self": link(urls.version(pacticipant, number))},
+        "tags": [
+            {"name": name, "latest": latest, "_links": {"self": link(urls.tag(pacticipant, number, name))}}
+            for name, latest in details.tags
+        ],
+    }

@@ -1,0 +1,46 @@
+"""`create_app(settings)`: the broker as a FastAPI app, with its own engine and no globals."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from broker.api import ROUTERS
+from broker.api.errors import install_error_handlers
+from broker.api.middleware import BasicAuth, BodySizeLimit, VersionHeader
+from broker.db.engine import ensure_sqlite_directory, make_engine, make_session_factory
+from broker.db.migrate import upgrade
+from broker.settings import BrokerSettings
+
+
+def create_app(settings: BrokerSettings | None = None) -> FastAPI:
+    settings = settings or BrokerSettings()
+    logging.getLogger("broker").setLevel(settings.log_level.upper())
+    ensure_sqlite_directory(settings.database_url)
+    if settings.auto_migrate:
+        upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="TracSeq Pact Broker", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    for module_name in ROUTERS:
+        app.include_router(importlib.import_module(module_name).router)
+    # Added last = runs first: size limit, then auth, then the app.
+    app.add_middleware(VersionHeader)
+    app.add_middleware(BasicAuth, settings=settings)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

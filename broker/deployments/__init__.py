@@ -1,0 +1,1 @@
+"""Deployments and releases: which versions are in which environment now."""

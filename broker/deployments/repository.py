@@ -1,0 +1,172 @@
+"""SQL for deployed and released versions and the currently-deployed pointer."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from broker.db.models import (
+    CurrentlyDeployedVersionId,
+    DeployedVersion,
+    Environment,
+    Pacticipant,
+    ReleasedVersion,
+    Version,
+    utcnow,
+)
+from broker.db.sql import dialect_insert, insert_ignore
+
+DeployedRow = tuple[DeployedVersion, Version, Pacticipant, Environment]
+ReleasedRow = tuple[ReleasedVersion, Version, Pacticipant, Environment]
+
+
+def current_deployment(
+    session: Session, pacticipant_id: int, environment_id: int, target: str
+) -> CurrentlyDeployedVersionId | None:
+    stmt = select(CurrentlyDeployedVersionId).where(
+        CurrentlyDeployedVersionId.pacticipant_id == pacticipant_id,
+        CurrentlyDeployedVersionId.environment_id == environment_id,
+        CurrentlyDeployedVersionId.target_for_index == target,
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def add_deployment(session: Session, deployed: DeployedVersion) -> None:
+    """Records the deployment and makes it the current one for its application instance."""
+    session.add(deployed)
+    session.flush()
+    stmt = dialect_insert(session, CurrentlyDeployedVersionId).values(
+        pacticipant_id=deployed.pacticipant_id,
+        environment_id=deployed.environment_id,
+        target_for_index=deployed.target or "",
+        deployed_version_id=deployed.id,
+        version_id=deployed.version_id,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["pacticipant_id", "environment_id", "target_for_index"],
+        set_={
+            "deployed_version_id": stmt.excluded.deployed_version_id,
+            "version_id": stmt.excluded.version_id,
+        },
+    )
+    session.execute(stmt)
+
+
+def deployed_by_uuid(session: Session, uuid: str) -> DeployedRow | None:
+    stmt = (
+        select(DeployedVersion, Version, Pacticipant, Environment)
+        .join(Version, Version.id == DeployedVersion.version_id)
+        .join(Pacticipant, Pacticipant.id == DeployedVersion.pacticipant_id)
+        .join(Environment, Environment.id == DeployedVersion.environment_id)
+        .where(DeployedVersion.uuid == uuid)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def remove_current(session: Session, deployed_version_id: int) -> None:
+    session.execute(
+        delete(CurrentlyDeployedVersionId).where(
+            CurrentlyDeployedVersionId.deployed_version_id == deployed_version_id
+        )
+    )
+
+
+def is_current(session: Session, deployed_version_id: int) -> bool:
+    stmt = select(CurrentlyDeployedVersionId.id).where(
+        CurrentlyDeployedVersionId.deployed_version_id == deployed_version_id
+    )
+    return session.execute(stmt).first() is not None
+
+
+def currently_deployed(
+    session: Session, environment_id: int, pacticipant_id: int | None = None, target: str | None = None
+) -> list[DeployedRow]:
+    stmt = (
+        select(DeployedVersion, Version, Pacticipant, Environment)
+        .join(
+            CurrentlyDeployedVersionId, CurrentlyDeployedVersionId.deployed_version_id == DeployedVersion.id
+        )
+        .join(Version, Version.id == DeployedVersion.version_id)
+        .join(Pacticipant, Pacticipant.id == DeployedVersion.pacticipant_id)
+        .join(Environment, Environment.id == DeployedVersion.environment_id)
+        .where(CurrentlyDeployedVersionId.environment_id == environment_id)
+        .order_by(Pacticipant.name, DeployedVersion.created_at)
+    )
+    if pacticipant_id is not None:
+        stmt = stmt.where(CurrentlyDeployedVersionId.pacticipant_id == pacticipant_id)
+    if target is not None:
+        stmt = stmt.where(CurrentlyDeployedVersionId.target_for_index == target)
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt)]
+
+
+def deployments_of_version(
+    session: Session, version_id: int, environment_id: int | None = None
+) -> list[DeployedRow]:
+    stmt = (
+        select(DeployedVersion, Version, Pacticipant, Environment)
+        .join(Version, Version.id == DeployedVersion.version_id)
+        .join(Pacticipant, Pacticipant.id == DeployedVersion.pacticipant_id)
+        .join(Environment, Environment.id == DeployedVersion.environment_id)
+        .where(DeployedVersion.version_id == version_id)
+        .order_by(DeployedVersion.created_at)
+    )
+    if environment_id is not None:
+        stmt = stmt.where(DeployedVersion.environment_id == environment_id)
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt)]
+
+
+# --- releases ---------------------------------------------------------------------------------------
+
+
+def find_or_create_release(session: Session, version: Version, environment: Environment, uuid: str) -> bool:
+    now = utcnow()
+    values = {
+        "uuid": uuid,
+        "version_id": version.id,
+        "pacticipant_id": version.pacticipant_id,
+        "environment_id": environment.id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return insert_ignore(session, ReleasedVersion, values, ["version_id", "environment_id"])
+
+
+def release_for(session: Session, version_id: int, environment_id: int) -> ReleasedRow | None:
+    stmt = (
+        select(ReleasedVersion, Version, Pacticipant, Environment)
+        .join(Version, Version.id == ReleasedVersion.version_id)
+        .join(Pacticipant, Pacticipant.id == ReleasedVersion.pacticipant_id)
+        .join(Environment, Environment.id == ReleasedVersion.environment_id)
+        .where(ReleasedVersion.version_id == version_id, ReleasedVersion.environment_id == environment_id)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def released_by_uuid(session: Session, uuid: str) -> ReleasedRow | None:
+    stmt = (
+        select(ReleasedVersion, Version, Pacticipant, Environment)
+        .join(Version, Version.id == ReleasedVersion.version_id)
+        .join(Pacticipant, Pacticipant.id == ReleasedVersion.pacticipant_id)
+        .join(Environment, Environment.id == ReleasedVersion.environment_id)
+        .where(ReleasedVersion.uuid == uuid)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def currently_supported(
+    session: Session, environment_id: int, pacticipant_id: int | None = None
+) -> list[ReleasedRow]:
+    stmt = (
+        select(ReleasedVersion, Version, Pacticipant, Environment)
+        .join(Version, Version.id == ReleasedVersion.version_id)
+        .join(Pacticipant, Pacticipant.id == ReleasedVersion.pacticipant_id)
+        .join(Environment, Environment.id == ReleasedVersion.environment_id)
+        .where(ReleasedVersion.environment_id == environment_id, ReleasedVersion.support_ended_at.is_(None))
+        .order_by(Pacticipant.name, ReleasedVersion.created_at)
+    )
+    if pacticipant_id is not None:
+        stmt = stmt.where(ReleasedVersion.pacticipant_id == pacticipant_id)
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt)]

@@ -1,0 +1,1 @@
+"""Environments: where versions get deployed or released."""

@@ -1,0 +1,1 @@
+"""Integrations: the consumer/provider pairs that have pacts."""

@@ -1,0 +1,679 @@
+"""All SQL of the matrix: resolve selectors to version ids, find integrations, fetch the rows.
+
+Design (reference §5): every selector is resolved to version ids once, then the row query filters by
+`consumer_version_id IN (...)` / `provider_version_id IN (...)`. The number of statements per request is
+bounded by the number of *specified* selectors (a handful), never by the number of rows or integrations:
+inferred selectors for all integrated pacticipants are resolved in one statement.
+
+Rows are pact publications LEFT OUTER JOIN verifications **on pact_version_id**, so one verification of
+some content counts for every consumer version that published the same content. With `latestby` the
+"latest" pointer tables hide overwritten revisions and re-run verifications (the reference's MatrixRow);
+without it every revision and verification is shown (EveryRow).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.orm import Session, aliased
+
+from broker.db.models import (
+    BranchHead,
+    BranchVersion,
+    CurrentlyDeployedVersionId,
+    Environment,
+    LatestPactPublicationIdForConsumerVersion,
+    LatestVerificationIdForPactVersionAndProviderVersion,
+    Pacticipant,
+    PactPublication,
+    PactVersion,
+    ReleasedVersion,
+    Tag,
+    Verification,
+    Version,
+)
+from broker.db.models import (
+    Integration as IntegrationModel,
+)
+from broker.matrix.query import MatrixQuery, UnresolvedSelector
+from broker.matrix.resolved import Integration, MatrixRow, ResolvedSelector, SelectorType
+from broker.matrix.summary import EnvironmentRef, QueryResults, VersionDetails
+
+GROUP_BY = {
+    "cvpv": ("consumer_name", "consumer_version_number", "provider_name", "provider_version_number"),
+    "cvp": ("consumer_name", "consumer_version_number", "provider_name"),
+    "cp": ("consumer_name", "provider_name"),
+}
+
+
+@dataclass(frozen=True)
+class _FoundVersion:
+    id: int
+    number: str
+    order: int
+    branch_name: str | None = None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class MatrixRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- the one entry point ----------------------------------------------------------------------------
+    def find(self, query: MatrixQuery, with_details: bool = True) -> QueryResults:
+        names = [
+            s.pacticipant_name for s in [*query.selectors, *query.ignore_selectors] if s.pacticipant_name
+        ]
+        pacticipants = self._pacticipants_by_name(names)
+
+        ignore = [self._resolve(s, pacticipants, "ignored", []) for s in query.ignore_selectors]
+        ignore_selectors = [r for group in ignore for r in group]
+        specified = [
+            r for s in query.selectors for r in self._resolve(s, pacticipants, "specified", ignore_selectors)
+        ]
+
+        infer = query.infers_selectors()
+        integrations = self._integrations(specified, infer)
+        inferred: list[ResolvedSelector] = []
+        if infer:
+            inferred = self._resolve_inferred(specified, ignore_selectors, integrations, query)
+        selectors = specified + inferred
+
+        rows = self._rows(selectors, query)
+        rows = _apply_latestby(rows, query.latestby)
+        if query.success is not None:
+            rows = [r for r in rows if r.success in query.success]
+        considered, ignored = _split_ignored(rows, ignore_selectors)
+        considered.sort(key=_row_sort_key)
+        ignored.sort(key=_row_sort_key)
+        results = QueryResults(query, considered, ignored, selectors, ignore_selectors, integrations)
+        if with_details:
+            version_ids = {r.consumer_version_id for r in rows} | {
+                r.provider_version_id for r in rows if r.provider_version_id is not None
+            }
+            results.version_details = self.version_details(version_ids)
+        return results
+
+    # --- validation lookups -----------------------------------------------------------------------------
+    def existing_pacticipant_names(self, names: Iterable[str]) -> set[str]:
+        wanted = set(names)
+        if not wanted:
+            return set()
+        return set(self.session.scalars(select(Pacticipant.name).where(Pacticipant.name.in_(wanted))))
+
+    def environment_exists(self, name: str) -> bool:
+        return self.session.scalar(select(Environment.id).where(Environment.name == name)) is not None
+
+    # --- resolving selectors ----------------------------------------------------------------------------
+    def _pacticipants_by_name(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
+        if not names:
+            return {}
+        rows = self.session.execute(
+            select(Pacticipant.id, Pacticipant.name, Pacticipant.main_branch).where(
+                Pacticipant.name.in_(set(names))
+            )
+        )
+        self._main_branches = {}
+        result = {}
+        for pid, name, main_branch in rows:
+            result[name] = (pid, name)
+            self._main_branches[pid] = main_branch
+        return result
+
+    _main_branches: dict[int, str | None]
+
+    def _resolve(
+        self,
+        selector: UnresolvedSelector,
+        pacticipants: dict[str, tuple[int, str]],
+        type: SelectorType,
+        ignore_selectors: list[ResolvedSelector],
+    ) -> list[ResolvedSelector]:
+        found = pacticipants.get(selector.pacticipant_name or "")
+        if found is None:
+            return [ResolvedSelector.for_non_existing_pacticipant(selector, type)]
+        pid, name = found
+        if selector.all_for_pacticipant():
+            return [
+                ResolvedSelector.for_pacticipant(
+                    pid, name, selector, type, _ignore_pacticipant(pid, ignore_selectors)
+                )
+            ]
+        versions = self._find_versions(selector, [pid]).get(pid, [])
+        return _build(pid, name, selector, type, versions, ignore_selectors)
+
+    def _resolve_inferred(
+        self,
+        specified: list[ResolvedSelector],
+        ignore_selectors: list[ResolvedSelector],
+        integrations: list[Integration],
+        query: MatrixQuery,
+    ) -> list[ResolvedSelector]:
+        specified_names = {s.pacticipant_name for s in specified}
+        others: dict[str, int] = {}
+        for i in integrations:
+            for pid, name in ((i.consumer_id, i.consumer_name), (i.provider_id, i.provider_name)):
+                if name not in specified_names:
+                    others.setdefault(name, pid)
+        if not others:
+            return []
+        template = UnresolvedSelector(
+            tag=query.tag,
+            main_branch=query.main_branch or None,
+            latest=query.latest or None,
+            environment=query.environment,
+        )
+        if not self.__dict__.get("_main_branches"):
+            self._main_branches = {}
+        missing_main = [pid for pid in others.values() if pid not in self._main_branches]
+        if template.main_branch and missing_main:
+            for pid, main_branch in self.session.execute(
+                select(Pacticipant.id, Pacticipant.main_branch).where(Pacticipant.id.in_(missing_main))
+            ):
+                self._main_branches[pid] = main_branch
+        # One statement for all the integrated pacticipants: they share the target criteria.
+        versions = self._find_versions(template, list(others.values()))
+        resolved: list[ResolvedSelector] = []
+        for name, pid in others.items():
+            selector = template.model_copy(update={"pacticipant_name": name})
+            resolved += _build(pid, name, selector, "inferred", versions.get(pid, []), ignore_selectors)
+        return resolved
+
+    def _find_versions(
+        self, selector: UnresolvedSelector, pacticipant_ids: list[int]
+    ) -> dict[int, list[_FoundVersion]]:
+        """Versions of the given pacticipants matching the selector's criteria, newest first.
+
+        With `latest`, only the newest per pacticipant is kept (done in Python over rows already
+        narrowed by the indexed criteria; the reference does the same "first of the ordered list").
+        """
+        v = Version.__table__
+        branch_col: ColumnElement[Any] = literal(None).label("branch_name")
+        stmt: Select[Any] = select(v.c.id, v.c.number, v.c.order, v.c.pacticipant_id).where(
+            v.c.pacticipant_id.in_(pacticipant_ids)
+        )
+        if selector.version:
+            stmt = stmt.where(v.c.number == selector.version)
+        if selector.tag:
+            stmt = stmt.where(
+                select(Tag.version_id).where(Tag.version_id == v.c.id, Tag.name == selector.tag).exists()
+            )
+        if selector.branch:
+            stmt = stmt.where(
+                select(BranchVersion.id)
+                .where(BranchVersion.version_id == v.c.id, BranchVersion.branch_name == selector.branch)
+                .exists()
+            )
+        if selector.main_branch:
+            bv = aliased(BranchVersion)
+            p = aliased(Pacticipant)
+            stmt = stmt.join(bv, bv.version_id == v.c.id).join(
+                p, and_(p.id == v.c.pacticipant_id, p.main_branch == bv.branch_name)
+            )
+            branch_col = bv.branch_name.label("branch_name")
+        if selector.environment:
+            env_id = select(Environment.id).where(Environment.name == selector.environment).scalar_subquery()
+            deployed = select(CurrentlyDeployedVersionId.version_id).where(
+                CurrentlyDeployedVersionId.environment_id == env_id
+            )
+            released = select(ReleasedVersion.version_id).where(
+                ReleasedVersion.environment_id == env_id, ReleasedVersion.support_ended_at.is_(None)
+            )
+            stmt = stmt.where(or_(v.c.id.in_(deployed), v.c.id.in_(released)))
+        stmt = stmt.add_columns(branch_col).order_by(v.c.pacticipant_id, v.c.order.desc())
+        result: dict[int, list[_FoundVersion]] = defaultdict(list)
+        for vid, number, order, pid, branch_name in self.session.execute(stmt):
+            if selector.latest and result[pid]:
+                continue
+            result[pid].append(_FoundVersion(vid, number, order, branch_name))
+        return result
+
+    # --- integrations -----------------------------------------------------------------------------------
+    def _integrations(self, specified: list[ResolvedSelector], infer: bool) -> list[Integration]:
+        real = [s for s in specified if not s.pacticipant_does_not_exist]
+        if not real:
+            return []
+        c, p = aliased(Pacticipant), aliased(Pacticipant)
+        lpp = LatestPactPublicationIdForConsumerVersion.__table__
+        if infer or len(specified) == 1:
+            # As consumer: the providers of *these versions'* pacts are required.
+            consumer_criteria = _consumer_criteria(lpp.c.consumer_id, lpp.c.consumer_version_id, real)
+            as_consumer = (
+                select(lpp.c.consumer_id, c.name, lpp.c.provider_id, p.name)
+                .distinct()
+                .join(c, c.id == lpp.c.consumer_id)
+                .join(p, p.id == lpp.c.provider_id)
+                .where(consumer_criteria)
+            )
+            found: dict[tuple[int, int], Integration] = {}
+            for cid, cname, pid, pname in self.session.execute(as_consumer):
+                found[(cid, pid)] = Integration(cid, cname, pid, pname, True)
+            # As provider: any consumer that ever had a pact *may* be in the target; not required.
+            i = IntegrationModel.__table__
+            as_provider = (
+                select(i.c.consumer_id, c.name, i.c.provider_id, p.name)
+                .join(c, c.id == i.c.consumer_id)
+                .join(p, p.id == i.c.provider_id)
+                .where(i.c.provider_id.in_({s.pacticipant_id for s in real}))
+            )
+            for cid, cname, pid, pname in self.session.execute(as_provider):
+                found.setdefault((cid, pid), Integration(cid, cname, pid, pname, False))
+            return sorted(found.values(), key=lambda x: (x.consumer_name, x.provider_name))
+        # Between the specified selectors only; required when the consumer was one of them.
+        specified_names = {s.pacticipant_name for s in specified}
+        ids = {s.pacticipant_id for s in real}
+        between = (
+            select(lpp.c.consumer_id, c.name, lpp.c.provider_id, p.name)
+            .distinct()
+            .join(c, c.id == lpp.c.consumer_id)
+            .join(p, p.id == lpp.c.provider_id)
+            .where(
+                _consumer_criteria(lpp.c.consumer_id, lpp.c.consumer_version_id, real),
+                lpp.c.provider_id.in_(ids),
+            )
+        )
+        return sorted(
+            (
+                Integration(cid, cname, pid, pname, cname in specified_names)
+                for cid, cname, pid, pname in self.session.execute(between)
+            ),
+            key=lambda x: (x.consumer_name, x.provider_name),
+        )
+
+    # --- rows -------------------------------------------------------------------------------------------
+    def _rows(self, selectors: list[ResolvedSelector], query: MatrixQuery) -> list[MatrixRow]:
+        latest_only = query.latestby is not None
+        limit = query.limit_value()
+        pacts = _pacts_source(latest_only)
+        verifications = _verifications_source(latest_only)
+        real = [s for s in selectors if not s.pacticipant_does_not_exist]
+        if not real:
+            return []
+
+        if len(selectors) == 1:
+            # One selector: rows where it is the consumer (all their verifications), plus rows where it is
+            # the provider (only pacts it verified).
+            as_consumer = _limited(
+                select(*_pact_cols(pacts)).where(
+                    _consumer_criteria(pacts.c.consumer_id, pacts.c.consumer_version_id, real)
+                ),
+                pacts,
+                limit,
+            ).subquery("p")
+            v = select(*_verification_cols(verifications)).subquery("v")
+            left = select(*_row_cols(as_consumer, v)).select_from(
+                as_consumer.outerjoin(v, as_consumer.c.pact_version_id == v.c.pact_version_id)
+            )
+            all_pacts = _limited(select(*_pact_cols(pacts)), pacts, limit).subquery("p2")
+            v_provider = (
+                select(*_verification_cols(verifications))
+                .where(
+                    _consumer_criteria(verifications.c.provider_id, verifications.c.provider_version_id, real)
+                )
+                .subquery("v2")
+            )
+            right = select(*_row_cols(all_pacts, v_provider)).select_from(
+                all_pacts.join(v_provider, all_pacts.c.pact_version_id == v_provider.c.pact_version_id)
+            )
+            rows_sq = union(left, right).subquery("rows")
+        else:
+            # Several selectors: filter the verifications to the selected provider versions *before* the
+            # outer join, so a pact verified only by other versions still yields a row with no provider
+            # version ("unverified for this version").
+            all_ids = {s.pacticipant_id for s in real}
+            specified_ids = {s.pacticipant_id for s in real if s.specified}
+            name_only = [s for s in real if s.only_pacticipant_name_specified]
+            with_versions = [s for s in real if not s.only_pacticipant_name_specified]
+            parts = []
+            if name_only:
+                parts.append(
+                    _limited(
+                        select(*_pact_cols(pacts)).where(
+                            pacts.c.consumer_id.in_({s.pacticipant_id for s in name_only}),
+                            pacts.c.provider_id.in_(all_ids),
+                        ),
+                        pacts,
+                        limit,
+                    )
+                )
+            if with_versions:
+                parts.append(
+                    _limited(
+                        select(*_pact_cols(pacts)).where(
+                            _consumer_criteria(
+                                pacts.c.consumer_id, pacts.c.consumer_version_id, with_versions
+                            ),
+                            pacts.c.provider_id.in_(all_ids),
+                        ),
+                        pacts,
+                        limit,
+                    )
+                )
+            p_sq = (parts[0] if len(parts) == 1 else union(*parts)).subquery("p")
+            v_sq = (
+                select(*_verification_cols(verifications))
+                .where(
+                    _consumer_criteria(
+                        verifications.c.provider_id, verifications.c.provider_version_id, real
+                    ),
+                    verifications.c.consumer_id.in_(all_ids),
+                )
+                .subquery("v")
+            )
+            rows_sq = (
+                select(*_row_cols(p_sq, v_sq))
+                .select_from(p_sq.outerjoin(v_sq, p_sq.c.pact_version_id == v_sq.c.pact_version_id))
+                .where(or_(p_sq.c.consumer_id.in_(specified_ids), p_sq.c.provider_id.in_(specified_ids)))
+                .subquery("rows")
+            )
+        return self._decorate_rows(rows_sq, limit)
+
+    def _decorate_rows(self, rows_sq: FromClause, limit: int | None) -> list[MatrixRow]:
+        c, p = aliased(Pacticipant), aliased(Pacticipant)
+        cv, pv = aliased(Version), aliased(Version)
+        pact_version = aliased(PactVersion)
+        ver = aliased(Verification)
+        r = rows_sq.c
+        last_action = case(
+            (and_(pv.created_at.is_not(None), pv.created_at > cv.created_at), pv.created_at),
+            else_=cv.created_at,
+        )
+        stmt = (
+            select(
+                r.consumer_id,
+                c.name,
+                r.consumer_version_id,
+                cv.number,
+                cv.order,
+                r.provider_id,
+                p.name,
+                r.pact_publication_id,
+                r.pact_version_id,
+                pact_version.sha,
+                r.pact_created_at,
+                r.provider_version_id,
+                pv.number,
+                pv.order,
+                r.verification_id,
+                ver.number,
+                ver.success,
+                ver.execution_date,
+                last_action,
+            )
+            .select_from(rows_sq)
+            .join(c, c.id == r.consumer_id)
+            .join(p, p.id == r.provider_id)
+            .join(cv, cv.id == r.consumer_version_id)
+            .join(pact_version, pact_version.id == r.pact_version_id)
+            .outerjoin(pv, pv.id == r.provider_version_id)
+            .outerjoin(ver, ver.id == r.verification_id)
+            .order_by(last_action.desc(), r.pact_publication_id.desc(), r.verification_id.desc())
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [
+            MatrixRow(
+                consumer_id=row[0],
+                consumer_name=row[1],
+                consumer_version_id=row[2],
+                consumer_version_number=row[3],
+                consumer_version_order=row[4],
+                provider_id=row[5],
+                provider_name=row[6],
+                pact_publication_id=row[7],
+                pact_version_id=row[8],
+                pact_version_sha=row[9],
+                pact_created_at=_aware(row[10]) or datetime.now(UTC),
+                provider_version_id=row[11],
+                provider_version_number=row[12],
+                provider_version_order=row[13],
+                verification_id=row[14],
+                verification_number=row[15],
+                success=None if row[16] is None else bool(row[16]),
+                verification_executed_at=_aware(row[17]),
+                last_action_date=_aware(row[18]),
+            )
+            for row in self.session.execute(stmt)
+        ]
+
+    # --- decoration -------------------------------------------------------------------------------------
+    def version_details(self, version_ids: set[int]) -> dict[int, VersionDetails]:
+        """Branches (with head flag), tags (with latest flag) and current environments, in 3 statements."""
+        details: dict[int, VersionDetails] = {vid: VersionDetails() for vid in version_ids}
+        if not version_ids:
+            return details
+        bv = BranchVersion.__table__
+        bh = BranchHead.__table__
+        branch_rows = self.session.execute(
+            select(bv.c.version_id, bv.c.branch_name, bh.c.version_id)
+            .outerjoin(bh, bh.c.branch_version_id == bv.c.id)
+            .where(bv.c.version_id.in_(version_ids))
+            .order_by(bv.c.version_id, bv.c.created_at, bv.c.id)
+        )
+        for vid, branch_name, head_vid in branch_rows:
+            details[vid].branch_versions.append((branch_name, head_vid is not None))
+        t = Tag.__table__
+        t2 = aliased(Tag)
+        latest_order = (
+            select(func.max(t2.version_order))
+            .where(t2.pacticipant_id == t.c.pacticipant_id, t2.name == t.c.name)
+            .scalar_subquery()
+        )
+        for vid, name, order, max_order in self.session.execute(
+            select(t.c.version_id, t.c.name, t.c.version_order, latest_order)
+            .where(t.c.version_id.in_(version_ids))
+            .order_by(t.c.version_id, t.c.created_at, t.c.name)
+        ):
+            details[vid].tags.append((name, order == max_order))
+        e = Environment.__table__
+        deployed = select(
+            CurrentlyDeployedVersionId.version_id.label("version_id"),
+            CurrentlyDeployedVersionId.environment_id.label("environment_id"),
+        ).where(CurrentlyDeployedVersionId.version_id.in_(version_ids))
+        released = select(
+            ReleasedVersion.version_id.label("version_id"),
+            ReleasedVersion.environment_id.label("environment_id"),
+        ).where(ReleasedVersion.version_id.in_(version_ids), ReleasedVersion.support_ended_at.is_(None))
+        current = union(deployed, released).subquery("current")
+        for vid, uuid, name, display_name, production in self.session.execute(
+            select(current.c.version_id, e.c.uuid, e.c.name, e.c.display_name, e.c.production)
+            .join(e, e.c.id == current.c.environment_id)
+            .order_by(current.c.version_id, e.c.created_at)
+        ):
+            details[vid].environments.append(EnvironmentRef(uuid, name, display_name, bool(production)))
+        return details
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _ignore_pacticipant(pid: int, ignore_selectors: list[ResolvedSelector]) -> bool:
+    return any(s.pacticipant_id == pid and s.only_pacticipant_name_specified for s in ignore_selectors)
+
+
+def _ignore_version(pid: int, vid: int, ignore_selectors: list[ResolvedSelector]) -> bool:
+    return any(
+        s.pacticipant_id == pid and (s.only_pacticipant_name_specified or s.version_id == vid)
+        for s in ignore_selectors
+    )
+
+
+def _build(
+    pid: int,
+    name: str,
+    selector: UnresolvedSelector,
+    type: SelectorType,
+    versions: list[_FoundVersion],
+    ignore_selectors: list[ResolvedSelector],
+) -> list[ResolvedSelector]:
+    if not versions:
+        return [
+            ResolvedSelector.for_non_existing_version(
+                pid, name, selector, type, _ignore_pacticipant(pid, ignore_selectors)
+            )
+        ]
+    one_of_many = len(versions) > 1
+    return [
+        ResolvedSelector.for_version(
+            pid,
+            name,
+            v.id,
+            v.number,
+            selector,
+            type,
+            _ignore_version(pid, v.id, ignore_selectors),
+            one_of_many,
+            v.branch_name,
+        )
+        for v in versions
+    ]
+
+
+def _consumer_criteria(
+    pacticipant_col: Any, version_col: Any, selectors: list[ResolvedSelector]
+) -> ColumnElement[bool]:
+    """Name-only selectors filter on the pacticipant, the others on their resolved version ids."""
+    name_only = {s.pacticipant_id for s in selectors if s.only_pacticipant_name_specified}
+    with_versions = {s.version_id for s in selectors if not s.only_pacticipant_name_specified}
+    criteria: list[ColumnElement[bool]] = []
+    if name_only:
+        criteria.append(pacticipant_col.in_(name_only))
+    if with_versions:
+        criteria.append(version_col.in_(with_versions))
+    if not criteria:
+        return false()
+    return criteria[0] if len(criteria) == 1 else or_(*criteria)
+
+
+def _pacts_source(latest_only: bool) -> Any:
+    if latest_only:
+        return LatestPactPublicationIdForConsumerVersion.__table__
+    return PactPublication.__table__
+
+
+def _pact_cols(pacts: Any) -> list[Any]:
+    pub_id = pacts.c.pact_publication_id if "pact_publication_id" in pacts.c else pacts.c.id
+    return [
+        pacts.c.consumer_id.label("consumer_id"),
+        pacts.c.provider_id.label("provider_id"),
+        pacts.c.consumer_version_id.label("consumer_version_id"),
+        pub_id.label("pact_publication_id"),
+        pacts.c.pact_version_id.label("pact_version_id"),
+        pacts.c.created_at.label("pact_created_at"),
+    ]
+
+
+def _limited(stmt: Select[Any], pacts: Any, limit: int | None) -> Select[Any]:
+    # The reference applies the limit to the pact publications before joining the verifications.
+    if limit is None:
+        return stmt
+    return stmt.order_by(pacts.c.created_at.desc()).limit(limit)
+
+
+def _verifications_source(latest_only: bool) -> Any:
+    if latest_only:
+        return LatestVerificationIdForPactVersionAndProviderVersion.__table__
+    return Verification.__table__
+
+
+def _verification_cols(verifications: Any) -> list[Any]:
+    vid = verifications.c.verification_id if "verification_id" in verifications.c else verifications.c.id
+    return [
+        verifications.c.pact_version_id.label("pact_version_id"),
+        verifications.c.provider_version_id.label("provider_version_id"),
+        vid.label("verification_id"),
+    ]
+
+
+def _row_cols(p: Any, v: Any) -> list[Any]:
+    return [
+        p.c.consumer_id,
+        p.c.provider_id,
+        p.c.consumer_version_id,
+        p.c.pact_publication_id,
+        p.c.pact_version_id,
+        p.c.pact_created_at,
+        v.c.provider_version_id,
+        v.c.verification_id,
+    ]
+
+
+def _row_sort_key(row: MatrixRow) -> tuple[Any, ...]:
+    """The reference's row order: consumer name, newest consumer version, provider name, newest provider
+    version (unverified first), newest verification."""
+
+    def desc(value: int | None) -> tuple[int, int]:
+        return (0, 0) if value is None else (1, -value)
+
+    return (
+        row.consumer_name,
+        -row.consumer_version_order,
+        -row.pact_publication_id,
+        row.provider_name,
+        desc(row.provider_version_order),
+        desc(row.verification_id),
+    )
+
+
+def _apply_latestby(rows: list[MatrixRow], latestby: str | None) -> list[MatrixRow]:
+    """Keep the row with the newest provider version per group; unverified groups are kept as they are."""
+    if not latestby or latestby not in GROUP_BY:
+        return rows
+    keys = GROUP_BY[latestby]
+    groups: dict[tuple[Any, ...], list[MatrixRow]] = {}
+    for row in rows:
+        groups.setdefault(tuple(getattr(row, k) for k in keys), []).append(row)
+    kept = []
+    for group in groups.values():
+        first = group[0]
+        if first.provider_version_number is None:
+            kept.append(first)
+        else:
+            kept.append(max(group, key=lambda r: r.provider_version_order or 0))
+    return kept
+
+
+def _split_ignored(
+    rows: list[MatrixRow], ignore_selectors: list[ResolvedSelector]
+) -> tuple[list[MatrixRow], list[MatrixRow]]:
+    if not ignore_selectors:
+        return rows, []
+    considered: list[MatrixRow] = []
+    ignored: list[MatrixRow] = []
+    for row in rows:
+        hit = any(
+            (
+                s.pacticipant_id == row.consumer_id
+                and (s.only_pacticipant_name_specified or s.version_id == row.consumer_version_id)
+            )
+            or (
+                s.pacticipant_id == row.provider_id
+                and (s.only_pacticipant_name_specified or s.version_id == row.provider_version_id)
+            )
+            for s in ignore_selectors
+        )
+        (ignored if hit else considered).append(row)
+    return considered, ignored

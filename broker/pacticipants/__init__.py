@@ -1,0 +1,1 @@
+"""Pacticipants: the applications that publish or verify pacts."""

@@ -1,0 +1,35 @@
+"""Broker configuration, read from PACT_BROKER_* environment variables (the names the reference uses)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./.data/broker.sqlite"
+
+
+class BrokerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PACT_BROKER_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 9292
+    # Absolute links use this when set (a broker behind a proxy); otherwise the request's own base URL.
+    base_url: str | None = None
+    basic_auth_username: str | None = None
+    basic_auth_password: str | None = None
+    basic_auth_read_only_username: str | None = None
+    basic_auth_read_only_password: str | None = None
+    # With auth on, lets anonymous clients read (GET, and POST for-verification) but not write.
+    allow_public_read: bool = False
+    log_level: str = "INFO"
+    # Requests whose body is larger are refused with 413 before being parsed.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # The reference's safety default: changing the content of a published pact is a 409.
+    allow_dangerous_contract_modification: bool = False
+    # Run the Alembic migrations when the app is created.
+    auto_migrate: bool = True
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.basic_auth_username)

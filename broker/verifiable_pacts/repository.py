@@ -1,0 +1,432 @@
+"""All SQL of pacts-for-verification: selected pacts, pending status, WIP candidates.
+
+Every selector is one statement over `latest_pact_publication_ids_for_consumer_versions` (the newest
+revision per consumer version, so overwritten revisions never get verified). Pending status and WIP
+exclusions are computed for *all* candidate contents at once (`pact_version_id IN (...)`), so the number
+of statements depends on the number of selectors and provider tags, never on the number of pacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal, null, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from broker.db.models import (
+    Branch,
+    BranchHead,
+    BranchVersion,
+    CurrentlyDeployedVersionId,
+    DeployedVersion,
+    Environment,
+    LatestPactPublicationIdForConsumerVersion,
+    Pacticipant,
+    PactVersion,
+    ReleasedVersion,
+    Tag,
+    Verification,
+    Version,
+)
+from broker.db.models import Integration as IntegrationModel
+from broker.verifiable_pacts.query import Selector
+
+# The reference only looks this far back for "already verified" when computing WIP (PR #902).
+WIP_VERIFIED_LOOKBACK = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class PactRow:
+    """One pact (latest revision for a consumer version) found for a selector."""
+
+    consumer_id: int
+    consumer_name: str
+    consumer_main_branch: str | None
+    consumer_version_id: int
+    consumer_version_number: str
+    consumer_version_order: int
+    pact_version_id: int
+    pact_version_sha: str
+    created_at: datetime
+    environment_name: str | None = None
+    environment_production: bool | None = None
+    target: str | None = None
+    branch_name: str | None = None
+    tag_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderRef:
+    id: int
+    name: str
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class VerifiablePactsRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find_provider(self, name: str) -> ProviderRef | None:
+        row = self.session.execute(
+            select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == name)
+        ).first()
+        return ProviderRef(row[0], row[1]) if row else None
+
+    def environment_names(self) -> set[str]:
+        return set(self.session.scalars(select(Environment.name)))
+
+    # --- selection ------------------------------------------------------------------------------------------
+    def _base(self, provider_id: int, *extra: Any) -> Select[Any]:
+        lpp = LatestPactPublicationIdForConsumerVersion
+        c = Pacticipant
+        return (
+            select(
+                lpp.consumer_id,
+                c.name,
+                c.main_branch,
+                Version.id,
+                Version.number,
+                Version.order,
+                lpp.pact_version_id,
+                PactVersion.sha,
+                lpp.created_at,
+                *extra,
+            )
+            .select_from(lpp)
+            .join(c, c.id == lpp.consumer_id)
+            .join(Version, Version.id == lpp.consumer_version_id)
+            .join(PactVersion, PactVersion.id == lpp.pact_version_id)
+            .where(lpp.provider_id == provider_id)
+        )
+
+    def _run(self, stmt: Select[Any]) -> list[PactRow]:
+        rows = []
+        for r in self.session.execute(stmt):
+            rows.append(
+                PactRow(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    _aware(r[8]),
+                    r[9],
+                    None if r[10] is None else bool(r[10]),
+                    r[11],
+                    r[12],
+                    r[13],
+                )
+            )
+        return rows
+
+    def find_for_selector(
+        self, provider_id: int, selector: Selector, consumers: Iterable[str] | None = None
+    ) -> list[PactRow]:
+        """The pacts one selector picks (the reference's `for_provider_and_consumer_version_selector`)."""
+        lpp = LatestPactPublicationIdForConsumerVersion
+        names = (
+            [selector.consumer] if selector.consumer else (list(consumers) if consumers is not None else None)
+        )
+        none = null()
+
+        def finish(stmt: Select[Any]) -> Select[Any]:
+            if names is not None:
+                stmt = stmt.where(Pacticipant.name.in_(names))
+            return stmt
+
+        if selector.currently_deployed or selector.currently_supported or selector.in_environment:
+            parts = []
+            if selector.currently_deployed or not selector.currently_supported:
+                cdv, dv, e = CurrentlyDeployedVersionId, DeployedVersion, Environment
+                stmt = self._base(provider_id, e.name, e.production, dv.target, none, none)
+                stmt = (
+                    stmt.join(cdv, cdv.version_id == lpp.consumer_version_id)
+                    .join(dv, dv.id == cdv.deployed_version_id)
+                    .join(e, e.id == cdv.environment_id)
+                )
+                if selector.environment:
+                    stmt = stmt.where(e.name == selector.environment)
+                parts.append(finish(stmt))
+            if selector.currently_supported or not selector.currently_deployed:
+                rv, e2 = ReleasedVersion, aliased(Environment)
+                stmt = self._base(provider_id, e2.name, e2.production, none, none, none)
+                stmt = stmt.join(rv, rv.version_id == lpp.consumer_version_id).join(
+                    e2, e2.id == rv.environment_id
+                )
+                stmt = stmt.where(rv.support_ended_at.is_(None))
+                if selector.environment:
+                    stmt = stmt.where(e2.name == selector.environment)
+                parts.append(finish(stmt))
+            if len(parts) == 1:
+                return self._run(parts[0])
+            return self._run(union_all(*parts))  # type: ignore[arg-type]
+
+        if selector.latest_for_main_branch:
+            bh = BranchHead
+            stmt = self._base(provider_id, none, none, none, bh.branch_name, none).join(
+                bh, and_(bh.version_id == lpp.consumer_version_id, bh.branch_name == Pacticipant.main_branch)
+            )
+            return self._run(finish(stmt))
+        if selector.latest is True and selector.branch is True:
+            stmt = self._base(provider_id, none, none, none, BranchHead.branch_name, none).join(
+                BranchHead, BranchHead.version_id == lpp.consumer_version_id
+            )
+            return self._run(finish(stmt))
+        if selector.latest_for_branch:
+            stmt = self._base(provider_id, none, none, none, BranchHead.branch_name, none).join(
+                BranchHead,
+                and_(
+                    BranchHead.version_id == lpp.consumer_version_id,
+                    BranchHead.branch_name == selector.branch,
+                ),
+            )
+            return self._run(finish(stmt))
+        if selector.latest_for_tag and selector.tag:
+            return self._run(finish(self._latest_for_tag(provider_id, selector.tag)))
+        if selector.all_for_tag and selector.tag:
+            stmt = self._base(provider_id, none, none, none, none, Tag.name).join(
+                Tag, and_(Tag.version_id == lpp.consumer_version_id, Tag.name == selector.tag)
+            )
+            return self._run(finish(stmt))
+        if selector.overall_latest:
+            latest = (
+                select(lpp.consumer_id.label("cid"), func.max(Version.order).label("max_order"))
+                .join(Version, Version.id == lpp.consumer_version_id)
+                .where(lpp.provider_id == provider_id)
+                .group_by(lpp.consumer_id)
+                .subquery("latest")
+            )
+            stmt = self._base(provider_id, none, none, none, none, none).join(
+                latest, and_(latest.c.cid == lpp.consumer_id, latest.c.max_order == Version.order)
+            )
+            return self._run(finish(stmt))
+        return []
+
+    def _latest_for_tag(self, provider_id: int, tag: str) -> Select[Any]:
+        lpp = LatestPactPublicationIdForConsumerVersion
+        head = (
+            select(Tag.pacticipant_id.label("pid"), func.max(Tag.version_order).label("max_order"))
+            .where(Tag.name == tag)
+            .group_by(Tag.pacticipant_id)
+            .subquery("head_tags")
+        )
+        return self._base(provider_id, null(), null(), null(), null(), literal(tag)).join(
+            head, and_(head.c.pid == lpp.consumer_id, head.c.max_order == Version.order)
+        )
+
+    def find_latest_for_tag(self, provider_id: int, tag: str, consumer: str | None) -> list[PactRow]:
+        stmt = self._latest_for_tag(provider_id, tag)
+        if consumer:
+            stmt = stmt.where(Pacticipant.name == consumer)
+        return self._run(stmt)
+
+    def default_selector_plan(self, provider_id: int) -> tuple[list[str], dict[str, str], list[str]]:
+        """Which default selector applies to each consumer of the provider (reference `default_selectors`):
+        its main branch if that branch has a version, else the latest tagged with the main branch's name,
+        else the overall latest. Returns (main-branch consumers, {consumer: tag}, overall-latest ones)."""
+        i = IntegrationModel
+        c = Pacticipant
+        has_branch = (
+            select(BranchHead.branch_id)
+            .where(BranchHead.pacticipant_id == c.id, BranchHead.branch_name == c.main_branch)
+            .exists()
+        )
+        has_tag = select(Tag.version_id).where(Tag.pacticipant_id == c.id, Tag.name == c.main_branch).exists()
+        rows = self.session.execute(
+            select(c.name, c.main_branch, has_branch, has_tag)
+            .join(i, i.consumer_id == c.id)
+            .where(i.provider_id == provider_id)
+            .order_by(c.name)
+        )
+        main, tagged, latest = [], {}, []
+        for name, main_branch, branch_exists, tag_exists in rows:
+            if main_branch and branch_exists:
+                main.append(name)
+            elif main_branch and tag_exists:
+                tagged[name] = main_branch
+            else:
+                latest.append(name)
+        return main, tagged, latest
+
+    # --- pending ------------------------------------------------------------------------------------------
+    def verified_by_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
+        """Contents with a successful verification from a version of the provider's branch."""
+        if not pact_version_ids:
+            return set()
+        v, bv = Verification, BranchVersion
+        return set(
+            self.session.scalars(
+                select(v.pact_version_id)
+                .distinct()
+                .join(bv, and_(bv.version_id == v.provider_version_id, bv.branch_name == branch))
+                .where(
+                    v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids)
+                )
+            )
+        )
+
+    def verified_by_other_branch_before(
+        self, provider_id: int, pact_version_ids: set[int], branch: str
+    ) -> set[int]:
+        """Contents successfully verified from another branch before this branch was created (a new
+        feature branch inherits what main already verified)."""
+        if not pact_version_ids:
+            return set()
+        v, bv = Verification, BranchVersion
+        created = self.session.scalar(
+            select(Branch.created_at).where(Branch.pacticipant_id == provider_id, Branch.name == branch)
+        )
+        stmt = (
+            select(v.pact_version_id)
+            .distinct()
+            .join(bv, and_(bv.version_id == v.provider_version_id, bv.branch_name != branch))
+            .where(v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids))
+        )
+        if created is not None:
+            stmt = stmt.where(v.created_at < created)
+        return set(self.session.scalars(stmt))
+
+    def verified_by_tags(
+        self, provider_id: int, pact_version_ids: set[int], tags: list[str]
+    ) -> dict[str, set[int]]:
+        """Per provider tag: contents successfully verified by a provider version with that tag, or by a
+        version with another tag before that tag was first used."""
+        result: dict[str, set[int]] = {t: set() for t in tags}
+        if not pact_version_ids or not tags:
+            return result
+        v = Verification
+        for tag_name, pvid in self.session.execute(
+            select(Tag.name, v.pact_version_id)
+            .distinct()
+            .join(Tag, Tag.version_id == v.provider_version_id)
+            .where(
+                v.provider_id == provider_id,
+                v.success.is_(True),
+                v.pact_version_id.in_(pact_version_ids),
+                Tag.name.in_(tags),
+            )
+        ):
+            result[tag_name].add(pvid)
+        first_used = dict(
+            self.session.execute(
+                select(Tag.name, func.min(Tag.created_at))
+                .where(Tag.pacticipant_id == provider_id, Tag.name.in_(tags))
+                .group_by(Tag.name)
+            ).all()
+        )
+        for tag in tags:
+            stmt = (
+                select(v.pact_version_id)
+                .distinct()
+                .join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name != tag))
+                .where(
+                    v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids)
+                )
+            )
+            if first_used.get(tag) is not None:
+                stmt = stmt.where(v.created_at < first_used[tag])
+            result[tag] |= set(self.session.scalars(stmt))
+        return result
+
+    def verified_by_any(self, provider_id: int, pact_version_ids: set[int]) -> set[int]:
+        if not pact_version_ids:
+            return set()
+        v = Verification
+        return set(
+            self.session.scalars(
+                select(v.pact_version_id)
+                .distinct()
+                .where(
+                    v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids)
+                )
+            )
+        )
+
+    # --- WIP ----------------------------------------------------------------------------------------------
+    def wip_candidates(self, provider_id: int, since: datetime) -> list[PactRow]:
+        """Pacts of the latest version of every consumer branch and every consumer tag, created since."""
+        lpp = LatestPactPublicationIdForConsumerVersion
+        by_branch = self._base(provider_id, null(), null(), null(), BranchHead.branch_name, null()).join(
+            BranchHead, BranchHead.version_id == lpp.consumer_version_id
+        )
+        head_tags = (
+            select(
+                Tag.pacticipant_id.label("pid"),
+                Tag.name.label("name"),
+                func.max(Tag.version_order).label("max_order"),
+            )
+            .where(Tag.pacticipant_id.in_(select(lpp.consumer_id).where(lpp.provider_id == provider_id)))
+            .group_by(Tag.pacticipant_id, Tag.name)
+            .subquery("head_tags")
+        )
+        by_tag = self._base(provider_id, null(), null(), null(), null(), head_tags.c.name).join(
+            head_tags, and_(head_tags.c.pid == lpp.consumer_id, head_tags.c.max_order == Version.order)
+        )
+        by_branch = by_branch.where(lpp.created_at > since)
+        by_tag = by_tag.where(lpp.created_at > since)
+        return self._run(union_all(by_branch, by_tag))  # type: ignore[arg-type]
+
+    def wip_verified_for_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
+        """Contents no longer WIP for this provider branch: successfully verified (not as WIP) by the branch,
+        or by another branch before the branch's first version (both within the look-back window)."""
+        if not pact_version_ids:
+            return set()
+        v, bv = Verification, BranchVersion
+        cutoff = datetime.now(UTC) - WIP_VERIFIED_LOOKBACK
+        base = (
+            select(v.pact_version_id)
+            .distinct()
+            .where(
+                v.provider_id == provider_id,
+                v.success.is_(True),
+                v.wip.is_(False),
+                v.pact_version_id.in_(pact_version_ids),
+            )
+        )
+        by_branch = base.join(
+            bv, and_(bv.version_id == v.provider_version_id, bv.branch_name == branch)
+        ).where(v.execution_date >= cutoff)
+        first_version_created = (
+            select(func.min(Version.created_at))
+            .join(BranchVersion, BranchVersion.version_id == Version.id)
+            .where(BranchVersion.pacticipant_id == provider_id, BranchVersion.branch_name == branch)
+            .scalar_subquery()
+        )
+        by_other = base.join(
+            bv, and_(bv.version_id == v.provider_version_id, bv.branch_name != branch)
+        ).where(or_(first_version_created.is_(None), v.created_at < first_version_created))
+        return set(self.session.scalars(union_all(by_branch, by_other)))
+
+    def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
+        if not pact_version_ids:
+            return set()
+        v = Verification
+        base = (
+            select(v.pact_version_id)
+            .distinct()
+            .where(
+                v.provider_id == provider_id,
+                v.success.is_(True),
+                v.wip.is_(False),
+                v.pact_version_id.in_(pact_version_ids),
+            )
+        )
+        by_tag = base.join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name == tag))
+        first_used = (
+            select(func.min(Tag.created_at))
+            .where(Tag.pacticipant_id == provider_id, Tag.name == tag)
+            .scalar_subquery()
+        )
+        by_other = base.join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name != tag)).where(
+            or_(first_used.is_(None), v.created_at < first_used)
+        )
+        return set(self.session.scalars(union_all(by_tag, by_other)))

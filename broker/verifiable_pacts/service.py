@@ -1,0 +1,231 @@
+"""The rules of pacts-for-verification: which pacts a provider must verify, and which are pending or WIP.
+
+- Each selector picks pacts; pacts with the same content for the same consumer are verified once, their
+  selectors merged, the newest consumer version kept (reference `SelectedPact.merge_by_pact_version_sha`).
+- No selectors means: each consumer's main branch (else latest tagged with its name, else latest), plus
+  whatever is deployed or released.
+- Pending (`includePendingStatus`, default true): with a provider branch B, a content is pending until a
+  version of B verified it successfully, or another branch did before B was created; with provider tags,
+  the same per tag; with neither, until any successful verification.
+- WIP (`includeWipPactsSince` with a provider branch or tags): the latest pact of every consumer branch and
+  tag created since the date, not already selected, and not yet verified (outside WIP) by the branch/tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from broker.errors import NotFound
+from broker.verifiable_pacts.messages import (
+    ConsumerVersionRef,
+    EnvironmentRef,
+    ResolvedSelector,
+    VerifiablePact,
+    sort_selectors,
+)
+from broker.verifiable_pacts.query import PactsForVerificationQuery, Selector, validate
+from broker.verifiable_pacts.repository import PactRow, ProviderRef, VerifiablePactsRepository
+
+
+def _resolved(selector: Selector, row: PactRow, fallback_used: bool = False) -> ResolvedSelector:
+    environment = None
+    if row.environment_name is not None:
+        environment = EnvironmentRef(row.environment_name, bool(row.environment_production))
+    return ResolvedSelector(
+        selector,
+        ConsumerVersionRef(row.consumer_version_id, row.consumer_version_number, row.consumer_version_order),
+        environment,
+        fallback_used,
+    )
+
+
+def _pact_sort_key(pact: VerifiablePact) -> tuple[str, str, int]:
+    return (pact.consumer_name.lower(), pact.provider_name.lower(), pact.consumer_version.order)
+
+
+class VerifiablePactsService:
+    def __init__(self, session: Session) -> None:
+        self.repository = VerifiablePactsRepository(session)
+
+    def validate(self, body: object) -> dict[str, list[str]]:
+        names: set[str] | None = None
+
+        def environment_exists(name: str) -> bool:
+            nonlocal names
+            if names is None:  # one lookup however many selectors name an environment
+                names = self.repository.environment_names()
+            return name in names
+
+        return validate(body, environment_exists)
+
+    def find(self, provider_name: str, query: PactsForVerificationQuery) -> list[VerifiablePact]:
+        provider = self.repository.find_provider(provider_name)
+        if provider is None:
+            raise NotFound(f"No provider with name '{provider_name}' found")
+        selected = self._selected(provider, query.consumer_version_selectors)
+        pacts = self._merge(provider, selected)
+        if query.include_pending_status:
+            self._set_pending(provider, pacts, query)
+        wip: list[VerifiablePact] = []
+        if query.include_wip_pacts_since is not None:
+            wip = self._wip(provider, pacts, query, query.include_wip_pacts_since)
+        return pacts + wip
+
+    # --- selection ----------------------------------------------------------------------------------------
+    def _selected(
+        self, provider: ProviderRef, selectors: list[Selector]
+    ) -> list[tuple[PactRow, ResolvedSelector]]:
+        repo = self.repository
+        found: list[tuple[PactRow, ResolvedSelector]] = []
+        if not selectors:
+            main, tagged, latest = repo.default_selector_plan(provider.id)
+            if main:
+                for row in repo.find_for_selector(provider.id, Selector(main_branch=True), consumers=main):
+                    found.append(
+                        (row, _resolved(Selector(main_branch=True, consumer=row.consumer_name), row))
+                    )
+            for consumer, tag in tagged.items():
+                sel = Selector(latest=True, tag=tag, consumer=consumer)
+                found += [(row, _resolved(sel, row)) for row in repo.find_for_selector(provider.id, sel)]
+            if latest:
+                for row in repo.find_for_selector(provider.id, Selector(latest=True), consumers=latest):
+                    found.append((row, _resolved(Selector(latest=True, consumer=row.consumer_name), row)))
+            selectors = [Selector(currently_deployed=True), Selector(currently_supported=True)]
+        for selector in selectors:
+            rows = repo.find_for_selector(provider.id, selector)
+            # The fallback fields only describe a fallback selection; the primary one drops them.
+            primary = selector.model_copy(update={"fallback_tag": None, "fallback_branch": None})
+            found += [(row, _resolved(primary, row)) for row in rows]
+            if selector.fallback_branch and selector.latest_for_branch and not rows:
+                # The reference accepts fallbackBranch but does not act on it; we select like fallbackTag.
+                fallback = selector.model_copy(update={"branch": selector.fallback_branch})
+                for row in repo.find_for_selector(provider.id, fallback):
+                    found.append((row, _resolved(selector, row, fallback_used=True)))
+        for selector in selectors:
+            if selector.fallback_tag and selector.tag:
+                already = any(
+                    rs.selector.latest_for_tag and rs.selector.tag == selector.tag for _, rs in found
+                )
+                if not already:
+                    for row in repo.find_latest_for_tag(
+                        provider.id, selector.fallback_tag, selector.consumer
+                    ):
+                        found.append((row, _resolved(selector, row, fallback_used=True)))
+        return found
+
+    def _merge(
+        self, provider: ProviderRef, selected: list[tuple[PactRow, ResolvedSelector]]
+    ) -> list[VerifiablePact]:
+        groups: dict[tuple[str, str], list[tuple[PactRow, ResolvedSelector]]] = {}
+        for row, rs in selected:
+            groups.setdefault((row.consumer_name, row.pact_version_sha), []).append((row, rs))
+        pacts = []
+        for group in groups.values():
+            latest = max((row for row, _ in group), key=lambda r: r.consumer_version_order)
+            pacts.append(self._pact(provider, latest, sort_selectors([rs for _, rs in group])))
+        return sorted(pacts, key=_pact_sort_key)
+
+    def _pact(self, provider: ProviderRef, row: PactRow, selectors: list[ResolvedSelector]) -> VerifiablePact:
+        pact = VerifiablePact(
+            consumer_name=row.consumer_name,
+            provider_name=provider.name,
+            consumer_id=row.consumer_id,
+            consumer_version=ConsumerVersionRef(
+                row.consumer_version_id, row.consumer_version_number, row.consumer_version_order
+            ),
+            consumer_main_branch=row.consumer_main_branch,
+            pact_version_sha=row.pact_version_sha,
+            selectors=selectors,
+            pact_version_id=row.pact_version_id,
+        )
+        return pact
+
+    # --- pending ------------------------------------------------------------------------------------------
+    def _set_pending(
+        self, provider: ProviderRef, pacts: list[VerifiablePact], query: PactsForVerificationQuery
+    ) -> None:
+        ids = {p.pact_version_id for p in pacts}
+        repo = self.repository
+        branch, tags = query.provider_version_branch, query.provider_version_tags
+        if branch is not None:
+            verified = repo.verified_by_branch(
+                provider.id, ids, branch
+            ) | repo.verified_by_other_branch_before(provider.id, ids, branch)
+            for p in pacts:
+                p.pending = p.pact_version_id not in verified
+                p.provider_branch = branch
+        elif tags:
+            by_tag = repo.verified_by_tags(provider.id, ids, tags)
+            for p in pacts:
+                pending_tags = [t for t in tags if p.pact_version_id not in by_tag[t]]
+                p.pending_provider_tags = pending_tags
+                p.non_pending_provider_tags = [t for t in tags if t not in pending_tags]
+                p.pending = bool(pending_tags)
+        else:
+            verified = repo.verified_by_any(provider.id, ids)
+            for p in pacts:
+                p.pending = p.pact_version_id not in verified
+
+    # --- WIP ----------------------------------------------------------------------------------------------
+    def _wip(
+        self,
+        provider: ProviderRef,
+        explicit: list[VerifiablePact],
+        query: PactsForVerificationQuery,
+        since: datetime,
+    ) -> list[VerifiablePact]:
+        branch, tags = query.provider_version_branch, query.provider_version_tags
+        if branch is None and not tags:
+            return []
+        repo = self.repository
+        candidates = repo.wip_candidates(provider.id, since)
+        selected = {(p.consumer_id, p.pact_version_sha) for p in explicit}
+        candidates = [c for c in candidates if (c.consumer_id, c.pact_version_sha) not in selected]
+        ids = {c.pact_version_id for c in candidates}
+        wip: list[VerifiablePact] = []
+
+        def add(verified: set[int], make: Callable[[VerifiablePact], None]) -> None:
+            for c in candidates:
+                if c.pact_version_id in verified:
+                    continue
+                sel = (
+                    Selector(latest=True, tag=c.tag_name)
+                    if c.tag_name
+                    else Selector(latest=True, branch=c.branch_name)
+                )
+                pact = self._pact(provider, c, [_resolved(sel, c)])
+                pact.wip, pact.pending = True, True
+                make(pact)
+                wip.append(pact)
+
+        if branch is not None:
+
+            def for_branch(p: VerifiablePact) -> None:
+                p.provider_branch = branch
+
+            add(repo.wip_verified_for_branch(provider.id, ids, branch), for_branch)
+        else:
+            for tag in tags:
+
+                def for_tag(p: VerifiablePact, tag: str = tag) -> None:
+                    p.pending_provider_tags = [tag]
+
+                add(repo.wip_verified_for_tag(provider.id, ids, tag), for_tag)
+        return self._deduplicate(wip)
+
+    def _deduplicate(self, pacts: list[VerifiablePact]) -> list[VerifiablePact]:
+        groups: dict[tuple[str, str], list[VerifiablePact]] = {}
+        for p in pacts:
+            groups.setdefault((p.consumer_name, p.pact_version_sha), []).append(p)
+        merged = []
+        for group in groups.values():
+            latest = max(group, key=lambda p: p.consumer_version.order)
+            latest.selectors = sort_selectors([s for p in group for s in p.selectors])
+            latest.pending_provider_tags = list(
+                dict.fromkeys(t for p in group for t in p.pending_provider_tags)
+            )
+            merged.append(latest)
+        return sorted(merged, key=_pact_sort_key)

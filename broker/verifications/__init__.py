@@ -1,0 +1,1 @@
+"""Verification results: a provider version's verdict on a pact content."""

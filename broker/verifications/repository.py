@@ -1,0 +1,89 @@
+"""SQL for verifications and the latest-verification pointer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.db.models import (
+    LatestVerificationIdForPactVersionAndProviderVersion as LatestVerification,
+)
+from broker.db.models import Verification, Version, utcnow
+from broker.db.sql import dialect_insert, next_verification_number
+
+
+def create(session: Session, values: dict[str, Any]) -> Verification:
+    """Inserts the verification and moves the (content, provider version) pointer, in one transaction."""
+    now = utcnow()
+    verification = Verification(number=next_verification_number(session), created_at=now, **values)
+    verification.execution_date = verification.execution_date or now
+    session.add(verification)
+    session.flush()
+    stmt = dialect_insert(session, LatestVerification).values(
+        pact_version_id=verification.pact_version_id,
+        provider_version_id=verification.provider_version_id,
+        verification_id=verification.id,
+        provider_id=verification.provider_id,
+        consumer_id=verification.consumer_id,
+        created_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["pact_version_id", "provider_version_id"],
+        set_={"verification_id": stmt.excluded.verification_id, "created_at": stmt.excluded.created_at},
+        # Under concurrent results the pointer only ever moves to a newer verification.
+        where=LatestVerification.verification_id < verification.id,
+    )
+    session.execute(stmt)
+    return verification
+
+
+def find_by_number(
+    session: Session, pact_version_id: int, number: int
+) -> tuple[Verification, Version] | None:
+    stmt = (
+        select(Verification, Version)
+        .join(Version, Version.id == Verification.provider_version_id)
+        .where(Verification.pact_version_id == pact_version_id, Verification.number == number)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row else None
+
+
+def latest_for_pact_version(session: Session, pact_version_id: int) -> tuple[Verification, Version] | None:
+    stmt = (
+        select(Verification, Version)
+        .join(Version, Version.id == Verification.provider_version_id)
+        .where(Verification.pact_version_id == pact_version_id)
+        .order_by(Verification.id.desc())
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row else None
+
+
+def latest_for_pact_versions(
+    session: Session, pact_version_ids: Sequence[int]
+) -> dict[int, tuple[Verification, Version]]:
+    """Newest verification of each content, for many contents in one query."""
+    if not pact_version_ids:
+        return {}
+    stmt = (
+        select(Verification, Version)
+        .join(Version, Version.id == Verification.provider_version_id)
+        .where(Verification.pact_version_id.in_(list(pact_version_ids)))
+        .order_by(Verification.pact_version_id, Verification.id.desc())
+    )
+    out: dict[int, tuple[Verification, Version]] = {}
+    for verification, version in session.execute(stmt):
+        out.setdefault(verification.pact_version_id, (verification, version))
+    return out
+
+
+def count_for_pact_version(session: Session, pact_version_id: int) -> int:
+    stmt = (
+        select(func.count()).select_from(Verification).where(Verification.pact_version_id == pact_version_id)
+    )
+    return int(session.execute(stmt).scalar_one())

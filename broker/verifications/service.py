@@ -1,0 +1,76 @@
+"""Rules for verification results: validation, the provider version, WIP/pending from the URL metadata."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy.orm import Session
+
+from broker.db.models import Pacticipant, PactVersion, Verification, Version
+from broker.errors import NotFound, ValidationFailed
+from broker.pacts.metadata import PactMetadata
+from broker.verifications import repository
+from broker.versions import service as versions
+
+
+def validate(body: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(body.get("success"), bool):
+        errors["success"] = ["is required and must be true or false"]
+    number = body.get("providerApplicationVersion")
+    if not isinstance(number, str) or not number.strip():
+        errors["providerApplicationVersion"] = ["is required: a non-blank version number"]
+    elif "\n" in number:
+        errors["providerApplicationVersion"] = ["must be a single line"]
+    build_url = body.get("buildUrl")
+    if build_url is not None and (not isinstance(build_url, str) or not urlparse(build_url).scheme):
+        errors["buildUrl"] = ["must be a URL"]
+    if "verifiedBy" in body and body["verifiedBy"] is not None and not isinstance(body["verifiedBy"], dict):
+        errors["verifiedBy"] = ["must be an object"]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def create(
+    session: Session,
+    pact_version: PactVersion,
+    provider: Pacticipant,
+    body: dict[str, Any],
+    metadata: PactMetadata,
+    *,
+    execution_date: datetime | None = None,
+) -> tuple[Verification, Version]:
+    validate(body)
+    provider_version, _ = versions.find_or_create(session, provider, body["providerApplicationVersion"])
+    test_results = body.get("testResults")
+    verified_by = body.get("verifiedBy")
+    verification = repository.create(
+        session,
+        {
+            "pact_version_id": pact_version.id,
+            "provider_version_id": provider_version.id,
+            "provider_id": provider.id,
+            "consumer_id": pact_version.consumer_id,
+            "success": body["success"],
+            "wip": metadata.wip,
+            "pact_pending": metadata.pending,
+            "build_url": body.get("buildUrl"),
+            "test_results": json.dumps(test_results) if test_results is not None else None,
+            "verified_by": json.dumps(verified_by) if verified_by is not None else None,
+            "execution_date": execution_date,
+        },
+    )
+    return verification, provider_version
+
+
+def get(session: Session, pact_version: PactVersion, number: str) -> tuple[Verification, Version]:
+    if number == "latest":
+        found = repository.latest_for_pact_version(session, pact_version.id)
+    else:
+        found = repository.find_by_number(session, pact_version.id, int(number)) if number.isdigit() else None
+    if found is None:
+        raise NotFound(f"No verification result {number!r} found for pact version {pact_version.sha}")
+    return found

@@ -1,0 +1,1 @@
+"""Pacticipant versions, with their tags and branches."""

@@ -1,0 +1,219 @@
+"""SQL for versions, tags, branches and branch heads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
+from broker.db.sql import dialect_insert, insert_ignore, next_version_order
+
+
+def find(session: Session, pacticipant_id: int, number: str) -> Version | None:
+    stmt = select(Version).where(Version.pacticipant_id == pacticipant_id, Version.number == number)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def find_or_create(session: Session, pacticipant_id: int, number: str) -> tuple[Version, bool]:
+    existing = find(session, pacticipant_id, number)
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    values = {
+        "pacticipant_id": pacticipant_id,
+        "number": number,
+        "order": next_version_order(session, pacticipant_id),
+        "created_at": now,
+        "updated_at": now,
+    }
+    created = insert_ignore(session, Version, values, ["pacticipant_id", "number"])
+    version = find(session, pacticipant_id, number)
+    assert version is not None
+    return version, created
+
+
+def latest(session: Session, pacticipant_id: int) -> Version | None:
+    stmt = (
+        select(Version)
+        .where(Version.pacticipant_id == pacticipant_id)
+        .order_by(Version.order.desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def latest_with_tag(session: Session, pacticipant_id: int, tag: str) -> Version | None:
+    stmt = (
+        select(Version)
+        .join(Tag, Tag.version_id == Version.id)
+        .where(Tag.pacticipant_id == pacticipant_id, Tag.name == tag)
+        .order_by(Tag.version_order.desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def branch_head(session: Session, pacticipant_id: int, branch: str) -> Version | None:
+    stmt = (
+        select(Version)
+        .join(BranchHead, BranchHead.version_id == Version.id)
+        .where(BranchHead.pacticipant_id == pacticipant_id, BranchHead.branch_name == branch)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def page(session: Session, pacticipant_id: int, number: int, size: int) -> tuple[list[Version], int]:
+    where = Version.pacticipant_id == pacticipant_id
+    total = session.execute(select(func.count()).select_from(Version).where(where)).scalar_one()
+    stmt = select(Version).where(where).order_by(Version.order.desc()).offset((number - 1) * size).limit(size)
+    return list(session.execute(stmt).scalars()), int(total)
+
+
+# --- tags -------------------------------------------------------------------------------------------
+
+
+def add_tag(session: Session, version: Version, name: str) -> bool:
+    now = utcnow()
+    values = {
+        "version_id": version.id,
+        "name": name,
+        "pacticipant_id": version.pacticipant_id,
+        "version_order": version.order,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return insert_ignore(session, Tag, values, ["version_id", "name"])
+
+
+def find_tag(session: Session, version_id: int, name: str) -> Tag | None:
+    return session.get(Tag, (version_id, name))
+
+
+def tags_for(session: Session, version_ids: Sequence[int]) -> dict[int, list[Tag]]:
+    """Tags of many versions in one query (never one query per version)."""
+    out: dict[int, list[Tag]] = {vid: [] for vid in version_ids}
+    if version_ids:
+        stmt = select(Tag).where(Tag.version_id.in_(list(version_ids))).order_by(Tag.created_at, Tag.name)
+        for tag in session.execute(stmt).scalars():
+            out[tag.version_id].append(tag)
+    return out
+
+
+def latest_tag_version_ids(session: Session, pacticipant_id: int, names: Sequence[str]) -> dict[str, int]:
+    """For each tag name, the id of the newest version carrying it (for `latest: true` flags)."""
+    if not names:
+        return {}
+    stmt = (
+        select(Tag.name, Tag.version_id, Tag.version_order)
+        .where(Tag.pacticipant_id == pacticipant_id, Tag.name.in_(list(names)))
+        .order_by(Tag.name, Tag.version_order.desc())
+    )
+    out: dict[str, int] = {}
+    for name, version_id, _order in session.execute(stmt):
+        out.setdefault(name, version_id)
+    return out
+
+
+# --- branches ---------------------------------------------------------------------------------------
+
+
+def find_branch(session: Session, pacticipant_id: int, name: str) -> Branch | None:
+    stmt = select(Branch).where(Branch.pacticipant_id == pacticipant_id, Branch.name == name)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def find_or_create_branch(session: Session, pacticipant_id: int, name: str) -> Branch:
+    now = utcnow()
+    values = {"pacticipant_id": pacticipant_id, "name": name, "created_at": now, "updated_at": now}
+    insert_ignore(session, Branch, values, ["pacticipant_id", "name"])
+    branch = find_branch(session, pacticipant_id, name)
+    assert branch is not None
+    return branch
+
+
+def find_branch_version(session: Session, branch_id: int, version_id: int) -> BranchVersion | None:
+    stmt = select(BranchVersion).where(
+        BranchVersion.branch_id == branch_id, BranchVersion.version_id == version_id
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def add_to_branch(session: Session, version: Version, branch: Branch) -> tuple[BranchVersion, bool]:
+    """Adds the version to the branch and moves the branch head if this version is newer."""
+    now = utcnow()
+    values = {
+        "branch_id": branch.id,
+        "version_id": version.id,
+        "pacticipant_id": version.pacticipant_id,
+        "branch_name": branch.name,
+        "version_order": version.order,
+        "created_at": now,
+        "updated_at": now,
+    }
+    created = insert_ignore(session, BranchVersion, values, ["branch_id", "version_id"])
+    branch_version = find_branch_version(session, branch.id, version.id)
+    assert branch_version is not None
+    if created:
+        _move_head(session, branch, branch_version, version)
+    return branch_version, created
+
+
+def _move_head(session: Session, branch: Branch, branch_version: BranchVersion, version: Version) -> None:
+    # The WHERE makes "only move forwards" atomic: two concurrent writers cannot move the head backwards.
+    current_order = select(Version.order).where(Version.id == BranchHead.version_id).scalar_subquery()
+    stmt = dialect_insert(session, BranchHead).values(
+        branch_id=branch.id,
+        branch_version_id=branch_version.id,
+        version_id=version.id,
+        pacticipant_id=version.pacticipant_id,
+        branch_name=branch.name,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["branch_id"],
+        set_={"branch_version_id": stmt.excluded.branch_version_id, "version_id": stmt.excluded.version_id},
+        where=current_order < version.order,
+    )
+    session.execute(stmt)
+
+
+def branch_versions_for(session: Session, version_ids: Sequence[int]) -> dict[int, list[BranchVersion]]:
+    out: dict[int, list[BranchVersion]] = {vid: [] for vid in version_ids}
+    if version_ids:
+        stmt = (
+            select(BranchVersion)
+            .where(BranchVersion.version_id.in_(list(version_ids)))
+            .order_by(BranchVersion.created_at, BranchVersion.id)
+        )
+        for bv in session.execute(stmt).scalars():
+            out[bv.version_id].append(bv)
+    return out
+
+
+def head_version_ids(session: Session, branch_ids: Sequence[int]) -> dict[int, int]:
+    if not branch_ids:
+        return {}
+    stmt = select(BranchHead.branch_id, BranchHead.version_id).where(
+        BranchHead.branch_id.in_(list(branch_ids))
+    )
+    return {bid: vid for bid, vid in session.execute(stmt)}
+
+
+def branches_page(session: Session, pacticipant_id: int, number: int, size: int) -> tuple[list[Branch], int]:
+    where = Branch.pacticipant_id == pacticipant_id
+    total = session.execute(select(func.count()).select_from(Branch).where(where)).scalar_one()
+    stmt = select(Branch).where(where).order_by(Branch.created_at.desc(), Branch.id.desc())
+    return list(session.execute(stmt.offset((number - 1) * size).limit(size)).scalars()), int(total)
+
+
+def branch_versions_page(session: Session, branch_id: int, number: int, size: int) -> list[Version]:
+    stmt = (
+        select(Version)
+        .join(BranchVersion, BranchVersion.version_id == Version.id)
+        .where(BranchVersion.branch_id == branch_id)
+        .order_by(BranchVersion.version_order.desc())
+        .offset((number - 1) * size)
+        .limit(size)
+    )
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,100 @@
+"""Rules for versions, tags and branches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from broker.db.models import Branch, BranchVersion, Pacticipant, Version, utcnow
+from broker.errors import NotFound, ValidationFailed
+from broker.pacticipants import service as pacticipants
+from broker.versions import repository
+
+
+def check_name(field: str, value: object, what: str = "name") -> str:
+    """Version numbers, tags and branches: a non-blank single-line string."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed.one(field, f"is required: a non-blank {what}")
+    if "\n" in value or "\r" in value:
+        raise ValidationFailed.one(field, f"must be a single line ({what})")
+    return value
+
+
+def get(session: Session, pacticipant: Pacticipant, number: str) -> Version:
+    version = repository.find(session, pacticipant.id, number)
+    if version is None:
+        raise NotFound(f"No version '{number}' of pacticipant '{pacticipant.name}' found")
+    return version
+
+
+def find_or_create(
+    session: Session, pacticipant: Pacticipant, number: str, *, build_url: str | None = None
+) -> tuple[Version, bool]:
+    check_name("pacticipantVersionNumber", number, "version number")
+    version, created = repository.find_or_create(session, pacticipant.id, number)
+    if build_url is not None and version.build_url != build_url:
+        version.build_url = build_url
+        version.updated_at = utcnow()
+    return version, created
+
+
+def ensure(
+    session: Session,
+    pacticipant: Pacticipant,
+    number: str,
+    *,
+    branch: str | None = None,
+    tags: Iterable[str] = (),
+    build_url: str | None = None,
+) -> Version:
+    """Create-or-update a version with its branch and tags: what publishing and the builder need."""
+    version, _ = find_or_create(session, pacticipant, number, build_url=build_url)
+    if branch:
+        add_to_branch(session, pacticipant, version, branch)
+    for tag in tags:
+        add_tag(session, pacticipant, version, tag)
+    return version
+
+
+def add_tag(session: Session, pacticipant: Pacticipant, version: Version, tag: str) -> bool:
+    check_name("tag", tag, "tag name")
+    created = repository.add_tag(session, version, tag)
+    pacticipants.maybe_set_main_branch(pacticipant, tag)
+    return created
+
+
+def add_to_branch(
+    session: Session, pacticipant: Pacticipant, version: Version, branch_name: str
+) -> tuple[BranchVersion, bool]:
+    check_name("branch", branch_name, "branch name")
+    branch = repository.find_or_create_branch(session, pacticipant.id, branch_name)
+    result = repository.add_to_branch(session, version, branch)
+    pacticipants.maybe_set_main_branch(pacticipant, branch_name)
+    return result
+
+
+def get_branch(session: Session, pacticipant: Pacticipant, name: str) -> Branch:
+    branch = repository.find_branch(session, pacticipant.id, name)
+    if branch is None:
+        raise NotFound(f"No branch '{name}' found for pacticipant '{pacticipant.name}'")
+    return branch
+
+
+def latest(session: Session, pacticipant: Pacticipant, tag: str | None = None) -> Version:
+    version = (
+        repository.latest_with_tag(session, pacticipant.id, tag)
+        if tag is not None
+        else repository.latest(session, pacticipant.id)
+    )
+    if version is None:
+        suffix = f" with tag '{tag}'" if tag is not None else ""
+        raise NotFound(f"No version of pacticipant '{pacticipant.name}'{suffix} found")
+    return version
+
+
+def latest_on_branch(session: Session, pacticipant: Pacticipant, branch: str) -> Version:
+    version = repository.branch_head(session, pacticipant.id, branch)
+    if version is None:
+        raise NotFound(f"No version of pacticipant '{pacticipant.name}' on branch '{branch}' found")
+    return version

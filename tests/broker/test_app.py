@@ -1,0 +1,44 @@
+"""The app skeleton: index, heartbeat, unknown paths, the builder writing where the app reads."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi.testclient import TestClient
+
+from broker.testing import LiveBroker, TestDataBuilder
+
+
+def test_index_lists_the_relations_clients_navigate_by(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/hal+json")
+    links = response.json()["_links"]
+    for rel in (
+        "pb:publish-contracts",
+        "pb:pacticipant",
+        "pb:environments",
+        "pb:provider-pacts-for-verification",
+    ):
+        assert links[rel]["href"].startswith("http://broker.test/")
+    assert links["pb:pacticipant"]["templated"] is True
+    assert [c["name"] for c in links["curies"]] == ["pb", "beta"]
+    assert response.headers["x-pact-broker-version"]
+
+
+def test_heartbeat_checks_the_database(client: TestClient) -> None:
+    response = client.get("/diagnostic/status/heartbeat")
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+
+
+def test_unknown_path_is_404_with_an_error_body(client: TestClient) -> None:
+    response = client.get("/no/such/thing")
+    assert response.status_code == 404
+    assert "message" in response.json()["error"]
+
+
+def test_live_broker_serves_real_http(live_broker: LiveBroker, td: TestDataBuilder) -> None:
+    td.create_consumer("Foo").create_consumer_version("1", branch="main").create_pact(provider="Bar")
+    response = httpx.get(f"{live_broker.url}/")
+    assert response.status_code == 200
+    assert response.json()["_links"]["self"]["href"] == f"{live_broker.url}/"
