@@ -1,8 +1,8 @@
 """The in-memory freezer map and its occupants.
 
-Seeding (tests, provider states): `reset(...)` rebuilds the default layout, `add_freezer(...)` adds one,
-`put(sample_id, location_id)` places a sample at a given position, `fill_zone(temperature_c)` occupies every
-free position of a zone (to make it full).
+Seeding (tests, provider states): `reset(...)` empties it and rebuilds the layout, `add_freezer(...)`
+adds one, `put(sample_id, location_id)` places a sample at a given position, `fill_zone(temperature_c)`
+occupies every free position of a zone (to make it full).
 """
 
 import string
@@ -19,16 +19,26 @@ class StorageStore:
         self._freezers: dict[str, Freezer] = {}
         self._locations: dict[str, Location] = {}  # insertion order = allocation order within a zone
         self._by_sample: dict[str, str] = {}
-        self.reset(racks_per_freezer, rack_rows, rack_columns)
+        self._layout = (racks_per_freezer, rack_rows, rack_columns)
+        self.reset()
 
     @property
     def lock(self) -> threading.RLock:
         """Held by the service across check → announce → change, so two requests never take one position."""
         return self._lock
 
-    def reset(self, racks_per_freezer: int = 2, rack_rows: int = 4, rack_columns: int = 6) -> None:
-        """Empty everything and build one freezer per zone with the given racks."""
+    def reset(
+        self,
+        racks_per_freezer: int | None = None,
+        rack_rows: int | None = None,
+        rack_columns: int | None = None,
+    ) -> None:
+        """Empty everything and build one freezer per zone: the layout given here, else the one it had."""
         with self._lock:
+            racks_per_freezer = self._layout[0] if racks_per_freezer is None else racks_per_freezer
+            rack_rows = self._layout[1] if rack_rows is None else rack_rows
+            rack_columns = self._layout[2] if rack_columns is None else rack_columns
+            self._layout = (racks_per_freezer, rack_rows, rack_columns)
             self._freezers.clear()
             self._locations.clear()
             self._by_sample.clear()
