@@ -210,6 +210,37 @@ class BrokerClient:
                 return self._json("GET", _href(link))
         raise BrokerError(f"no pact between {consumer} and {provider} has been published")
 
+    def pacts_for_verification(
+        self,
+        provider: str,
+        selectors: Sequence[Mapping[str, Any]] = (),
+        *,
+        provider_branch: str | None = None,
+        include_pending: bool = False,
+        wip_since: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The pacts the broker wants `provider` to verify (`_embedded.pacts`), asked as the verifier does."""
+        body: dict[str, Any] = {
+            "consumerVersionSelectors": list(selectors),
+            "includePendingStatus": include_pending,
+        }
+        if provider_branch:
+            body["providerVersionBranch"] = provider_branch
+        if wip_since:
+            body["includeWipPactsSince"] = wip_since
+        try:
+            url = self.link("pb:provider-pacts-for-verification", provider=provider)
+            found = self._json("POST", url, json=body)
+        except BrokerError as exc:
+            if exc.status == 404:  # the provider is unknown: nobody has published a pact for it yet
+                return []
+            raise
+        return list(found.get("_embedded", {}).get("pacts", []))
+
+    def get(self, href: str) -> dict[str, Any]:
+        """GET any resource the broker linked to (a pact, a verification result...)."""
+        return self._json("GET", href)
+
     # -- matrix and can-i-deploy ---------------------------------------------------------------------------
 
     def matrix(

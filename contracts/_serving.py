@@ -1,0 +1,58 @@
+"""Run an ASGI app with uvicorn in a background thread on a free port of 127.0.0.1.
+
+The Pact verifier needs a real listening HTTP server, and provider-state handlers must share memory with the
+app they prepare, so a thread (not a process) it is.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+__all__ = ["serve_in_thread"]
+
+
+@contextmanager
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 30.0
+) -> Iterator[str]:
+    """Serve `app` until the block ends; yields its base URL (`http://127.0.0.1:<port>`)."""
+    # Bind the socket ourselves and hand it to uvicorn: no window in which another process takes the port.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="auto"))
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # surfaced to the caller below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name=f"uvicorn-{bound_port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if failure or not thread.is_alive():
+            sock.close()
+            raise RuntimeError(
+                f"the app did not start on {host}:{bound_port}: {failure[0] if failure else 'exited'}"
+            )
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the app did not start on {host}:{bound_port} within {startup_timeout}s")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
