@@ -6,4 +6,7 @@ new module; order only matters where two paths could match the same URL.
 
 ROUTERS: list[str] = [
     "broker.api.index",
+    "broker.api.pacticipants",
+    "broker.api.matrix",
+    "broker.api.for_verification",
 ]
