@@ -15,5 +15,10 @@ def _root() -> None:
     """TracSeq Contracts command line."""
 
 
+from contracts.cli.services_cmd import app as _services_app  # noqa: E402
+
+app.add_typer(_services_app, name="services")
+
+
 def main() -> None:
     app()
