@@ -13,8 +13,17 @@ logged, never undo the accepted event: the log is the source of truth, subscribe
 """
 
 from services.event.app import create_app
+from services.event.messages import as_message
 from services.event.models import Event, NewEvent
 from services.event.settings import EventSettings, Subscription
 from services.event.store import EventStore
 
-__all__ = ["Event", "EventSettings", "EventStore", "NewEvent", "Subscription", "create_app"]
+__all__ = [
+    "Event",
+    "EventSettings",
+    "EventStore",
+    "NewEvent",
+    "Subscription",
+    "as_message",
+    "create_app",
+]

@@ -6,6 +6,7 @@ import httpx
 
 from services.common.errors import NotFound, ServiceError
 from services.event.clients import SubscriberClient
+from services.event.messages import as_message
 from services.event.models import Event, NewEvent, utcnow
 from services.event.settings import Subscription
 from services.event.store import EventStore
@@ -47,7 +48,7 @@ class EventService:
 
     def deliver(self, event: Event) -> None:
         """Best effort: a subscriber that refuses or is down is logged; the event stays accepted."""
-        message = event.model_dump(mode="json")
+        message = as_message(event)
         for subscription in self.subscribers_for(event):
             with SubscriberClient(subscription.url, http=self.http, timeout=self.http_timeout_s) as client:
                 try:

@@ -1,7 +1,9 @@
-"""The in-memory job table. Tests and provider states seed it with `add` and empty it with `reset`."""
+"""The in-memory job table. Tests and provider states fill it with `add`/`seed`, empty it with `reset`."""
 
 import threading
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from services.sequencing.models import Job
 
@@ -30,6 +32,21 @@ class SequencingStore:
         return job
 
     put = add
+
+    def seed(self, **fields: Any) -> Job:
+        """Add a plausible queued NovaSeq job; `fields` override any default (id, status, sample_ids...)."""
+        values: dict[str, Any] = {
+            "id": self.new_id(),
+            "sample_ids": ["smp-1"],
+            "platform": "NovaSeq",
+            "read_length": 150,
+            "paired_end": True,
+            "requested_by": "ada@lab.example",
+            "status": "queued",
+            "created_at": datetime.now(UTC),
+        }
+        values.update(fields)
+        return self.add(Job.model_validate(values))
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:

@@ -84,3 +84,24 @@ def test_a_subscriber_that_is_down_does_not_lose_the_event() -> None:
     response = client.post("/events", json=STORED)
     assert response.status_code == 201
     assert [e.id for e in app.state.store.list()] == [response.json()["id"]]
+
+
+def test_the_delivered_message_is_the_event_as_json() -> None:
+    from datetime import UTC, datetime
+
+    from services.event import Event, as_message
+
+    event = Event(
+        id="evt-1",
+        type="sample.stored",
+        source="storage",
+        payload={"sample_id": "S-1"},
+        timestamp=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    assert as_message(event) == {
+        "id": "evt-1",
+        "type": "sample.stored",
+        "source": "storage",
+        "payload": {"sample_id": "S-1"},
+        "timestamp": "2026-03-01T00:00:00Z",
+    }

@@ -123,3 +123,9 @@ def test_notification_down_leaves_the_job_running() -> None:
         f"job {job_id} unchanged: cannot notify ada@lab.example: notification service unreachable"
     )
     assert app.state.store.get(job_id).status == "running"
+
+
+def test_seed_builds_a_job_in_any_status(lab: Lab) -> None:
+    lab.jobs.seed(id="job-7", status="completed", sample_ids=["S-1"])
+    job = lab.sequencing.get("/jobs/job-7").json()
+    assert (job["status"], job["sample_ids"]) == ("completed", ["S-1"])
