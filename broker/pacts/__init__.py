@@ -1,0 +1,1 @@
+"""Pacts: content (pact versions), publications per consumer version, and the URL metadata."""
