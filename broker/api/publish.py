@@ -1,0 +1,123 @@
+"""`POST /contracts/publish` (reference: api/resources/publish_contracts.rb + its results decorator)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from broker.api.decorators import pact_title
+from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
+from broker.api.hal import HalResponse, Urls, link
+from broker.publishing import service as publishing
+from broker.publishing.service import PublishResult
+
+router = APIRouter()
+
+
+def _notices(urls: Urls, result: PublishResult) -> list[dict[str, str]]:
+    req = result.request
+    consumer, number = result.consumer.name, result.version.number
+    parts = []
+    if req.branch:
+        parts.append(f"branch {req.branch}")
+    if req.tags:
+        parts.append(f"tags {', '.join(req.tags)}")
+    verb = "Created" if result.version_created else "Updated"
+    notices = [
+        {
+            "type": "debug",
+            "text": f"{verb} {consumer} version {number}" + (" with " + " and ".join(parts) if parts else ""),
+        }
+    ]
+    for outcome in result.outcomes:
+        provider = outcome.row.provider.name
+        if outcome.created:
+            notices.append(
+                {
+                    "type": "success",
+                    "text": f"Pact successfully published for {consumer} version {number} "
+                    f"and provider {provider}.",
+                }
+            )
+        else:
+            notices.append(
+                {
+                    "type": "success",
+                    "text": f"Pact successfully republished for {consumer} version {number} "
+                    f"and provider {provider} with no content changes.",
+                }
+            )
+        notices.append(
+            {"type": "debug", "text": f"  View the published pact at {urls.pact(provider, consumer, number)}"}
+        )
+        events = ["contract_published"]
+        if outcome.created and outcome.content_changed:
+            events.append("contract_content_changed")
+        elif not outcome.created:
+            events.append("contract_content_unchanged")
+        notices.append({"type": "debug", "text": "  Events detected: " + ", ".join(events)})
+        notices.append({"type": "debug", "text": "  No enabled webhooks found for the detected events"})
+    if not req.branch:
+        notices.append(
+            {
+                "type": "warning",
+                "text": "No branch was specified; the version cannot be selected by branch. "
+                "Publish with --branch.",
+            }
+        )
+    notices.append(
+        {
+            "type": "prompt",
+            "text": "  Next steps:\n    * Configure separate "
+            + consumer
+            + " pact verification build and webhook to trigger it when the pact content changes.",
+        }
+    )
+    return notices
+
+
+def results_body(urls: Urls, result: PublishResult) -> dict[str, Any]:
+    consumer, number = result.consumer.name, result.version.number
+    notices = _notices(urls, result)
+    level = {"success": "info", "prompt": "info"}
+    return {
+        "notices": notices,
+        "logs": [
+            {
+                "level": level.get(n["type"], n["type"]),
+                "message": n["text"],
+                "deprecationWarning": "Replaced by notices",
+            }
+            for n in notices
+        ],
+        "_embedded": {
+            "pacticipant": {"name": consumer, "_links": {"self": link(urls.pacticipant(consumer))}},
+            "version": {
+                "number": number,
+                "_links": {"self": link(urls.version(consumer, number), title="Version", name=number)},
+            },
+        },
+        "_links": {
+            "pb:pacticipant": link(urls.pacticipant(consumer), title="Pacticipant", name=consumer),
+            "pb:pacticipant-version": link(
+                urls.version(consumer, number), title="Pacticipant version", name=number
+            ),
+            "pb:pacticipant-version-tags": [
+                link(urls.tag(consumer, number, t), title="Tag", name=t) for t in result.request.tags
+            ],
+            "pb:contracts": [
+                link(urls.pact(o.row.provider.name, consumer, number), title="Pact", name=pact_title(o.row))
+                for o in result.outcomes
+            ],
+        },
+    }
+
+
+@router.post("/contracts/publish")
+def publish_contracts(body: JsonBody, db: DbSession, settings: Settings, urls: UrlBuilder) -> HalResponse:
+    request = publishing.parse(body)
+    result = publishing.publish(
+        db, request, allow_modification=settings.allow_dangerous_contract_modification
+    )
+    return HalResponse(results_body(urls, result))

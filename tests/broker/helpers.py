@@ -1,0 +1,39 @@
+"""Small helpers shared by the broker tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from broker.testing import pact_content
+
+
+def publish_body(
+    consumer: str = "Foo",
+    version: str = "1",
+    provider: str = "Bar",
+    *,
+    branch: str | None = "main",
+    tags: list[str] | None = None,
+    pact: dict[str, Any] | None = None,
+    description: str = "a request for a sample",
+) -> dict[str, Any]:
+    content = pact if pact is not None else pact_content(consumer, provider, description)
+    body: dict[str, Any] = {
+        "pacticipantName": consumer,
+        "pacticipantVersionNumber": version,
+        "tags": tags or [],
+        "contracts": [
+            {
+                "consumerName": consumer,
+                "providerName": provider,
+                "specification": "pact",
+                "contentType": "application/json",
+                "content": base64.b64encode(json.dumps(content).encode()).decode(),
+            }
+        ],
+    }
+    if branch is not None:
+        body["branch"] = branch
+    return body
