@@ -7,6 +7,10 @@ new module; order only matters where two paths could match the same URL.
 ROUTERS: list[str] = [
     "broker.api.index",
     "broker.api.pacticipants",
+    "broker.api.publish",
+    "broker.api.pacts",
+    "broker.api.verifications",
+    "broker.api.environments",
     "broker.api.matrix",
     "broker.api.for_verification",
 ]
