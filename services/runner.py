@@ -59,8 +59,12 @@ def build_apps(
             GatewaySettings(sample_url=urls["sample"], http_timeout_s=3 * http_timeout_s)
         ),
         "sample": create_sample(
+            # Storage and sequencing wait up to http_timeout_s for event/notification; sample waits longer for
+            # them, so it never gives up on a call that then succeeds behind its back.
             SampleSettings(
-                storage_url=urls["storage"], sequencing_url=urls["sequencing"], http_timeout_s=http_timeout_s
+                storage_url=urls["storage"],
+                sequencing_url=urls["sequencing"],
+                http_timeout_s=2 * http_timeout_s,
             )
         ),
         "storage": create_storage(storage),

@@ -18,7 +18,7 @@ class StorageClient(ServiceClient):
     service = "storage"
 
     def allocate(self, sample_id: str, temperature_c: int) -> StorageLocation:
-        """`POST /allocations`; `Conflict` when the zone is full or the sample already holds a position."""
+        """`POST /allocations` (201 new, 200 already there); `Conflict` when the zone is full."""
         response = self._request(
             "POST", "/allocations", json={"sample_id": sample_id, "temperature_c": temperature_c}
         )

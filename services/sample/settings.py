@@ -8,4 +8,5 @@ class SampleSettings(BaseSettings):
 
     storage_url: str = "http://127.0.0.1:8003"
     sequencing_url: str = "http://127.0.0.1:8004"
-    http_timeout_s: float = 5.0
+    # Longer than storage's and sequencing's own timeouts (5 s), so their 503 arrives before we give up.
+    http_timeout_s: float = 10.0

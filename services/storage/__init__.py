@@ -9,7 +9,9 @@ Endpoints:
     GET    /freezers                   freezers with their racks
     GET    /locations/{location_id}    one position (404 if unknown; `sample_id` null when free)
     POST   /allocations                {sample_id, temperature_c} → 201 Location: the first free position
-                                       in that zone; 409 if the zone is full or the sample is already stored
+                                       in that zone; 409 if the zone is full or the sample is stored in
+                                       another zone; 200 with its position if already stored in that zone
+                                       (so a caller that timed out can retry)
     GET    /allocations/{sample_id}    where a sample is (404 if it holds no position)
     DELETE /allocations/{sample_id}    release the sample's position → 204 (404 if it holds none)
     GET    /health                     liveness

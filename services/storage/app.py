@@ -33,8 +33,11 @@ def location(location_id: str, request: Request) -> Location:
 
 
 @router.post("/allocations", status_code=201, response_model=Location)
-def allocate(new: NewAllocation, request: Request) -> Location:
-    return _service(request).allocate(new)
+def allocate(new: NewAllocation, request: Request, response: Response) -> Location:
+    location, created = _service(request).allocate(new)
+    if not created:
+        response.status_code = 200  # already there: the same answer, nothing new
+    return location
 
 
 @router.get("/allocations/{sample_id}", response_model=Location)

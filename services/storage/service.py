@@ -25,11 +25,19 @@ class StorageService:
             raise NotFound(f"sample {sample_id!r} holds no storage position")
         return location
 
-    def allocate(self, new: NewAllocation) -> Location:
+    def allocate(self, new: NewAllocation) -> tuple[Location, bool]:
+        """The sample's position and whether it is new.
+
+        Asking again for a sample already stored in that zone returns its position unchanged, so a caller
+        that timed out can retry safely; asking for another zone is a conflict.
+        """
         with self.store.lock:
             current = self.store.location_of(new.sample_id)
             if current is not None:
-                raise Conflict(f"sample {new.sample_id!r} is already stored at {current.id}")
+                if current.temperature_c == new.temperature_c:
+                    return current, False
+                zone_name = ZONE_NAMES[current.temperature_c]
+                raise Conflict(f"sample {new.sample_id!r} is already stored at {current.id} ({zone_name})")
             free = self.store.first_free(new.temperature_c)
             if free is None:
                 zone = next(z for z in self.store.zones() if z.temperature_c == new.temperature_c)
@@ -42,7 +50,7 @@ class StorageService:
                 {"sample_id": new.sample_id, "location_id": free.id, "temperature_c": new.temperature_c},
                 what=f"sample {new.sample_id!r} was not stored",
             )
-            return self.store.put(new.sample_id, free.id)
+            return self.store.put(new.sample_id, free.id), True
 
     def release(self, sample_id: str) -> Location:
         with self.store.lock:

@@ -109,11 +109,14 @@ class TestStorageClient:
             assert storage.release("smp-1") is None
             assert platform.store("storage").location_of("smp-1") is None
 
-    def test_a_second_allocation_raises_conflict(self, platform: Platform) -> None:
+    def test_allocation_is_idempotent_within_a_zone(self, platform: Platform) -> None:
         with StorageClient(platform.urls["storage"]) as storage:
-            storage.allocate("smp-1", temperature_c=4)
-            with pytest.raises(Conflict, match=r"^sample 'smp-1' is already stored at FRG04-1-R1-A1$"):
-                storage.allocate("smp-1", temperature_c=4)
+            first = storage.allocate("smp-1", temperature_c=4)
+            assert storage.allocate("smp-1", temperature_c=4) == first
+            with pytest.raises(
+                Conflict, match=r"^sample 'smp-1' is already stored at FRG04-1-R1-A1 \(4 °C\)$"
+            ):
+                storage.allocate("smp-1", temperature_c=-80)
 
     def test_a_full_zone_raises_conflict(self, platform: Platform) -> None:
         platform.store("storage").fill_zone(-80)

@@ -38,10 +38,18 @@ def test_allocates_a_position_in_the_zone_and_announces_it(lab: Lab) -> None:
 
 def test_a_sample_holds_one_position(lab: Lab) -> None:
     lab.storage.post("/allocations", json={"sample_id": "smp-1", "temperature_c": 4})
-    again = lab.storage.post("/allocations", json={"sample_id": "smp-1", "temperature_c": -20})
-    assert again.status_code == 409
-    assert again.json()["detail"] == "sample 'smp-1' is already stored at FRG04-1-R1-A1"
+    elsewhere = lab.storage.post("/allocations", json={"sample_id": "smp-1", "temperature_c": -20})
+    assert elsewhere.status_code == 409
+    assert elsewhere.json()["detail"] == "sample 'smp-1' is already stored at FRG04-1-R1-A1 (4 °C)"
     assert len(lab.events.list()) == 1
+
+
+def test_asking_again_for_the_same_zone_returns_the_same_position(lab: Lab) -> None:
+    first = lab.storage.post("/allocations", json={"sample_id": "smp-1", "temperature_c": 4})
+    again = lab.storage.post("/allocations", json={"sample_id": "smp-1", "temperature_c": 4})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert len(lab.events.list()) == 1  # announced once
 
 
 def test_a_full_zone_is_a_clear_409_and_nothing_is_announced() -> None:
