@@ -200,6 +200,9 @@ class VerifiablePactMessages:
             return f"deployed to {env}"
         if s.currently_supported:
             return f"released in {env}"
+        if s.in_environment:
+            # The reference falls back to the selector's JSON here; a sentence serves test names better.
+            return f"in environment {env}"
         return json.dumps(s.wire())
 
     def inclusion_reason(self) -> str:
