@@ -24,7 +24,13 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         message = str(error.get("msg", "invalid"))
         # Pydantic prefixes messages raised by our validators with "Value error, ": drop it.
         message = message.removeprefix("Value error, ")
-        errors.append({"field": field_name(error.get("loc", ())), "message": message, "type": error["type"]})
+        loc = error.get("loc", ())
+        if error["type"] == "json_invalid":
+            # FastAPI puts the character offset where the field name would be.
+            reason = (error.get("ctx") or {}).get("error", "")
+            message = f"invalid JSON at character {loc[-1] if loc else '?'}: {reason}".rstrip(": ")
+            loc = ("body",)
+        errors.append({"field": field_name(loc), "message": message, "type": error["type"]})
     return errors
 
 

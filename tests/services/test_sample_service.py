@@ -265,3 +265,20 @@ def test_unknown_sample_is_404(lab: Lab) -> None:
 def test_seed_builds_a_sample_in_any_status(lab: Lab) -> None:
     lab.samples.seed(id="S-1", status="validated")
     assert lab.sample.get("/samples/S-1").json()["status"] == "validated"
+
+
+def test_malformed_json_is_422_saying_where(lab: Lab) -> None:
+    response = lab.sample.post(
+        "/samples", content=b'{"sample_type": "DNA",', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert (
+        response.json()["detail"]
+        == "body: invalid JSON at character 22: Expecting property name enclosed in double quotes"
+    )
+
+
+def test_a_missing_body_is_422(lab: Lab) -> None:
+    response = lab.sample.post("/samples")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "body: Field required"
