@@ -1,0 +1,1 @@
+"""Consumer contract tests: each module drives a service's real client against the Pact mock server."""

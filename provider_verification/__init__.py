@@ -1,0 +1,1 @@
+"""Provider verification: each module replays its consumers' pacts against the real provider app."""
