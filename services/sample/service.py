@@ -1,9 +1,11 @@
 """The rules of a sample's life: registration, QC, and every move, each checked before anything changes."""
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from services.common.errors import Conflict, NotFound, ServiceError, Unavailable, Unprocessable
+from services.common.locks import KeyedLocks
 from services.sample.clients import SequencingClient, StorageClient
 from services.sample.models import NewSample, Sample, SequenceRequest, StatusChange
 from services.sample.rules import ALLOWED, DEFAULT_TEMPERATURE, SampleStatus, TemperatureC, qc_failures
@@ -19,9 +21,11 @@ class SampleService:
         self.store = store
         self.storage = storage
         self.sequencing = sequencing
+        self._registering = threading.Lock()  # barcode uniqueness: check and add as one step
+        self._changing = KeyedLocks()
 
     def register(self, new: NewSample) -> Sample:
-        with self.store.lock:
+        with self._registering:
             if new.barcode is not None and (taken := self.store.get_by_barcode(new.barcode)) is not None:
                 raise Conflict(f"barcode {new.barcode} is already registered to sample {taken.id}")
             now = _now()
@@ -47,7 +51,7 @@ class SampleService:
         return sample
 
     def validate(self, sample_id: str) -> Sample:
-        with self.store.lock:
+        with self._changing.hold(sample_id):
             sample = self.get(sample_id)
             self._check(sample, "validated")  # QC runs once, on a received sample
             failures = qc_failures(sample.sample_type, sample.volume_ul, sample.concentration_ng_ul)
@@ -56,7 +60,7 @@ class SampleService:
             return self._move(sample, target, reason, qc_failures=failures)
 
     def store_sample(self, sample_id: str, temperature_c: TemperatureC | None) -> Sample:
-        with self.store.lock:
+        with self._changing.hold(sample_id):
             sample = self.get(sample_id)
             self._check(sample, "stored")
             temperature = (
@@ -71,7 +75,7 @@ class SampleService:
             )
 
     def send_to_sequencing(self, sample_id: str, request: SequenceRequest) -> Sample:
-        with self.store.lock:
+        with self._changing.hold(sample_id):
             sample = self.get(sample_id)
             self._check(sample, "queued_for_sequencing")
             try:
@@ -83,7 +87,7 @@ class SampleService:
             return self._move(sample, "queued_for_sequencing", None, sequencing_job_id=job.id)
 
     def transition(self, sample_id: str, target: SampleStatus, reason: str | None) -> Sample:
-        with self.store.lock:
+        with self._changing.hold(sample_id):
             sample = self.get(sample_id)
             self._check(sample, target)
             if target == "sequenced":

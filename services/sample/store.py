@@ -18,11 +18,6 @@ class SampleStore:
         self._samples: dict[str, Sample] = {}
         self._barcode_serial = 0
 
-    @property
-    def lock(self) -> threading.RLock:
-        """Held by the service across check → remote call → change, so two requests never interleave."""
-        return self._lock
-
     def reset(self) -> None:
         with self._lock:
             self._samples.clear()

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from services.common.errors import Conflict, NotFound, ServiceError, Unavailable
+from services.common.locks import KeyedLocks
 from services.sequencing.clients import NotificationClient
 from services.sequencing.models import Job, JobStatus, NewJob
 from services.sequencing.store import SequencingStore
@@ -25,6 +26,7 @@ class SequencingService:
         self.store = store
         self.notifications = notifications
         self.output_root = output_root.rstrip("/")
+        self._changing = KeyedLocks()
 
     def create(self, new: NewJob) -> Job:
         job = Job(id=self.store.new_id(), status="queued", created_at=_now(), **new.model_dump())
@@ -37,12 +39,12 @@ class SequencingService:
         return job
 
     def start(self, job_id: str) -> Job:
-        with self.store.lock:
+        with self._changing.hold(job_id):
             job = self._checked(job_id, "running")
             return self.store.add(job.model_copy(update={"status": "running", "started_at": _now()}))
 
     def complete(self, job_id: str, output_uri: str | None) -> Job:
-        with self.store.lock:
+        with self._changing.hold(job_id):
             job = self._checked(job_id, "completed")
             self._notify(job, "sequencing_completed", {"platform": job.platform})
             done = job.model_copy(
@@ -55,7 +57,7 @@ class SequencingService:
             return self.store.add(done)
 
     def fail(self, job_id: str, reason: str) -> Job:
-        with self.store.lock:
+        with self._changing.hold(job_id):
             job = self._checked(job_id, "failed")
             self._notify(job, "sequencing_failed", {"reason": reason})
             failed = job.model_copy(

@@ -13,10 +13,6 @@ class SequencingStore:
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
 
-    @property
-    def lock(self) -> threading.RLock:
-        return self._lock
-
     def reset(self) -> None:
         with self._lock:
             self._jobs.clear()

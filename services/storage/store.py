@@ -22,11 +22,6 @@ class StorageStore:
         self._layout = (racks_per_freezer, rack_rows, rack_columns)
         self.reset()
 
-    @property
-    def lock(self) -> threading.RLock:
-        """Held by the service across check → announce → change, so two requests never take one position."""
-        return self._lock
-
     def reset(
         self,
         racks_per_freezer: int | None = None,
