@@ -97,7 +97,8 @@ def test_a_stored_sample_is_released(pact: PactMaker) -> None:
         .will_respond_with(204)
     )
     with p.serve() as srv, StorageClient(str(srv.url)) as client:
-        assert client.release("smp-000000000004") is None
+        client.release("smp-000000000004")  # no error is the whole answer
+        assert srv.matched  # the mock server saw the DELETE it expected
 
 
 def test_releasing_a_sample_that_holds_no_position_is_not_found(pact: PactMaker) -> None:
