@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BrokerSettings", "PactDirSettings"]
+__all__ = ["BrokerSettings", "PactDirSettings", "VerificationSettings"]
 
 
 class BrokerSettings(BaseSettings):
@@ -30,3 +30,15 @@ class PactDirSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     pact_dir: Path | None = Field(default=None, validation_alias="PACT_DIR")
+
+
+class VerificationSettings(BaseSettings):
+    """How a plain `pytest provider_verification` run verifies, so CI switches it without code changes:
+    `PACT_PUBLISH_VERIFICATION_RESULTS=true`, `PACT_PROVIDER_VERSION`, `PACT_PROVIDER_BRANCH` (the names the
+    official Pact implementations read)."""
+
+    model_config = SettingsConfigDict(env_prefix="PACT_", extra="ignore")
+
+    publish_verification_results: bool = False
+    provider_version: str | None = None
+    provider_branch: str | None = None

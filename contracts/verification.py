@@ -37,7 +37,7 @@ from pact.types import Message
 
 from contracts._serving import serve_in_thread
 from contracts.broker_client import BrokerClient
-from contracts.settings import BrokerSettings
+from contracts.settings import BrokerSettings, PactDirSettings, VerificationSettings
 from contracts.versioning import detect_version
 
 __all__ = [
@@ -90,19 +90,26 @@ class VerificationResult:
     def failures(self) -> list[InteractionResult]:
         return [i for i in self.interactions if not i.success and not i.pending]
 
+    @property
+    def pending_failures(self) -> list[InteractionResult]:
+        """Failures of pending pacts: reported, but they do not fail the provider's build (Pact's rule for
+        contracts it has never verified yet); can-i-deploy still blocks the consumer."""
+        return [i for i in self.interactions if not i.success and i.pending]
+
     def report(self) -> str:
         """A human summary: one line per failed interaction, then its mismatches."""
         total = len(self.interactions)
         if self.success:
-            pending = sum(1 for i in self.interactions if i.pending and not i.success)
-            extra = f" ({pending} pending interaction(s) failed, not counted)" if pending else ""
-            return f"provider {self.provider!r} honours all {total} interaction(s){extra}"
-        lines = [
-            f"provider {self.provider!r} failed verification: {len(self.failures)} of {total} interaction(s)"
-        ]
-        for failure in self.failures:
-            lines.append(f"  FAILED {failure.describe()}")
-            lines.extend(f"      {m}" for m in failure.mismatches)
+            lines = [f"provider {self.provider!r} honours all {total} interaction(s)"]
+            if self.pending_failures:
+                lines[0] += f" except {len(self.pending_failures)} of pending pacts (not counted)"
+        else:
+            failed = len(self.failures)
+            lines = [f"provider {self.provider!r} failed verification: {failed} of {total} interaction(s)"]
+        for label, items in (("FAILED", self.failures), ("PENDING, FAILED", self.pending_failures)):
+            for failure in items:
+                lines.append(f"  {label} {failure.describe()}")
+                lines.extend(f"      {m}" for m in failure.mismatches)
         lines.extend(f"  ERROR {e}" for e in self.errors)
         return "\n".join(lines)
 
@@ -166,7 +173,7 @@ class ProviderVerification:
         broker_token: str | None = None,
         provider_version: str | None = None,
         provider_branch: str | None = None,
-        publish: bool = False,
+        publish: bool | None = None,
         selectors: Sequence[Mapping[str, Any]] = DEFAULT_SELECTORS,
         include_pending: bool = True,
         wip_since: str | date | None = DEFAULT_WIP_SINCE,
@@ -176,11 +183,13 @@ class ProviderVerification:
     ) -> VerificationResult:
         """Verify the pacts of `pact_dir` (files whose provider is this one), or those the broker selects.
 
-        Without `pact_dir` and `broker_url`, the broker of `PACT_BROKER_BASE_URL` is used. With `publish`,
-        results go to the broker under `provider_version`/`provider_branch` (default: detected from git/CI).
-        `consumers` restricts the verification to those consumers. Raises `VerificationFailed` on failure
-        unless `raises=False`.
+        With neither `pact_dir` nor `broker_url`: the broker of `PACT_BROKER_BASE_URL` if set, else the local
+        folder `PACT_DIR` (default `pacts/`). With `publish` (default: `PACT_PUBLISH_VERIFICATION_RESULTS`),
+        results go to the broker under `provider_version`/`provider_branch` (default: `PACT_PROVIDER_VERSION`
+        / `PACT_PROVIDER_BRANCH`, else detected from CI or git). `consumers` restricts the verification to
+        those consumers. Raises `VerificationFailed` on failure unless `raises=False`.
         """
+        defaults = VerificationSettings()
         if pact_dir is None and broker_url is None:
             settings = BrokerSettings()
             broker_url = settings.base_url
@@ -188,9 +197,13 @@ class ProviderVerification:
             broker_password = broker_password or settings.password
             broker_token = broker_token or settings.token
             if broker_url is None:
-                raise ValueError("verify() needs pact_dir=..., broker_url=... or PACT_BROKER_BASE_URL")
+                pact_dir = PactDirSettings().pact_dir or Path("pacts")
+        if publish is None:
+            publish = defaults.publish_verification_results and broker_url is not None
         if publish and broker_url is None:
             raise ValueError("results can only be published to a broker: give broker_url")
+        provider_version = provider_version or defaults.provider_version
+        provider_branch = provider_branch or defaults.provider_branch
         if (publish or broker_url) and (provider_version is None or provider_branch is None):
             detected = detect_version()
             provider_version = provider_version or detected.number

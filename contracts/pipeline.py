@@ -1,0 +1,287 @@
+"""The whole contract-testing pipeline in one call, as CI runs it:
+
+1. a broker (the one given, else our embedded broker: SQLite in a temporary folder, uvicorn in a thread);
+2. the consumer tests (`pytest consumer_tests --publish`), which write and publish the pacts;
+3. every provider's verification against the broker, results published;
+4. for every service, in dependency order (providers before their consumers), can-i-deploy to the target
+   environment (created if missing) and, when allowed, record-deployment, so each consumer is judged
+   against the provider versions just deployed.
+
+Every service of the monorepo carries the same version: the commit (or `<sha>+dirty.<hash>`) being tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from contracts._discovery import find_verifications
+from contracts._serving import serve_in_thread
+from contracts.broker_client import BrokerClient, BrokerError, MatrixRow
+from contracts.settings import BrokerSettings
+from contracts.verification import VerificationResult
+from contracts.versioning import VersionInfo, detect_version
+
+__all__ = [
+    "DEPENDENCY_ORDER",
+    "Pipeline",
+    "PipelineReporter",
+    "PipelineResult",
+    "ServiceVerdict",
+    "deployment_order",
+    "embedded_broker",
+]
+
+# The platform's known order, used to break ties in the order derived from the pacts.
+DEPENDENCY_ORDER = ("event", "notification", "storage", "sequencing", "sample", "gateway")
+
+
+@dataclass(frozen=True)
+class ServiceVerdict:
+    service: str
+    version: str
+    deployable: bool | None
+    reason: str
+    rows: list[MatrixRow]
+    recorded: bool = False
+    error: str | None = None
+
+
+@dataclass
+class PipelineResult:
+    version: VersionInfo
+    broker_url: str
+    environment: str
+    timings: dict[str, float] = field(default_factory=dict)
+    consumer_tests_ok: bool = False
+    consumer_tests_output: str = ""
+    verifications: list[VerificationResult] = field(default_factory=list)
+    verdicts: list[ServiceVerdict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.consumer_tests_ok
+            and all(v.success for v in self.verifications)
+            and bool(self.verdicts)
+            and all(v.deployable is True for v in self.verdicts)
+        )
+
+
+class PipelineReporter(Protocol):
+    def stage_started(self, name: str, total: int | None = None) -> None: ...
+    def step(self, text: str) -> None: ...
+    def stage_finished(self, name: str, seconds: float, summary: str) -> None: ...
+
+
+class _Silent:
+    def stage_started(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def step(self, text: str) -> None:
+        pass
+
+    def stage_finished(self, name: str, seconds: float, summary: str) -> None:
+        pass
+
+
+@contextmanager
+def embedded_broker() -> Iterator[str]:
+    """Our broker on a free port with a throw-away SQLite database; yields its base URL."""
+    from broker.app import create_app
+    from broker.settings import BrokerSettings as ServerSettings
+
+    with tempfile.TemporaryDirectory(prefix="contracts-broker-") as folder:
+        settings = ServerSettings(database_url=f"sqlite:///{folder}/broker.sqlite", base_url=None)
+        with serve_in_thread(create_app(settings)) as url:
+            yield url
+
+
+def deployment_order(pairs: set[tuple[str, str]], services: set[str]) -> list[str]:
+    """Providers before their consumers (`pairs` are (consumer, provider)); ties in DEPENDENCY_ORDER."""
+
+    def rank(name: str) -> tuple[int, str]:
+        return (DEPENDENCY_ORDER.index(name) if name in DEPENDENCY_ORDER else len(DEPENDENCY_ORDER), name)
+
+    remaining = set(services)
+    order: list[str] = []
+    while remaining:
+        ready = [s for s in remaining if not any(c == s and p in remaining and p != s for c, p in pairs)]
+        if not ready:  # a cycle: fall back to the known order for what is left
+            ready = list(remaining)
+        chosen = min(ready, key=rank)
+        order.append(chosen)
+        remaining.remove(chosen)
+    return order
+
+
+class Pipeline:
+    def __init__(
+        self,
+        project_dir: Path,
+        *,
+        broker_url: str | None = None,
+        environment: str = "production",
+        version: VersionInfo | None = None,
+        consumer_tests: str = "consumer_tests",
+        verifications: str = "provider_verification",
+        reporter: PipelineReporter | None = None,
+    ) -> None:
+        self.project_dir = project_dir.resolve()
+        self.broker_url = broker_url
+        self.environment = environment
+        self.version = version
+        self.consumer_tests = consumer_tests
+        self.verifications = verifications
+        self.reporter: PipelineReporter = reporter or _Silent()
+
+    def run(self) -> PipelineResult:
+        version = self.version or detect_version(self.project_dir)
+        started = time.perf_counter()
+        self.reporter.stage_started("broker")
+        if self.broker_url:
+            with self._client(self.broker_url) as client:
+                client.index()  # fail early if it is not there
+            return self._run_with(self.broker_url, version, started, "external broker")
+        with embedded_broker() as url:
+            return self._run_with(url, version, started, "embedded broker (SQLite)")
+
+    def _client(self, url: str) -> BrokerClient:
+        settings = BrokerSettings()
+        same = url == self.broker_url  # credentials only belong to the broker they were given for
+        return BrokerClient(
+            url,
+            settings.username if same else None,
+            settings.password if same else None,
+            settings.token if same else None,
+        )
+
+    def _run_with(self, url: str, version: VersionInfo, started: float, kind: str) -> PipelineResult:
+        result = PipelineResult(version=version, broker_url=url, environment=self.environment)
+        self._finish(result, "broker", started, f"{kind} at {url}")
+
+        with tempfile.TemporaryDirectory(prefix="contracts-pacts-") as pact_dir:
+            started = time.perf_counter()
+            self.reporter.stage_started("consumer tests")
+            self._consumer_tests(result, url, Path(pact_dir))
+            pairs = _pairs(Path(pact_dir))
+            self._finish(
+                result,
+                "consumer tests",
+                started,
+                f"{'passed' if result.consumer_tests_ok else 'FAILED'}; {len(pairs)} pact(s) published",
+            )
+
+        started = time.perf_counter()
+        found = find_verifications(self.project_dir / self.verifications)
+        self.reporter.stage_started("provider verification", total=len(found))
+        for provider in deployment_order(set(), set(found)):
+            for verification in found[provider]:
+                self.reporter.step(f"verifying {provider}")
+                try:
+                    outcome = verification.verify(
+                        broker_url=url,
+                        broker_username=None,
+                        provider_version=version.number,
+                        provider_branch=version.branch,
+                        build_url=version.build_url,
+                        publish=True,
+                        raises=False,
+                    )
+                except (BrokerError, ValueError) as exc:
+                    outcome = VerificationResult(provider, False, [], "", errors=[str(exc)])
+                result.verifications.append(outcome)
+        passed = sum(1 for v in result.verifications if v.success)
+        self._finish(result, "provider verification", started, f"{passed}/{len(result.verifications)} passed")
+
+        started = time.perf_counter()
+        services = {c for c, _ in pairs} | {p for _, p in pairs} | set(found)
+        order = deployment_order(pairs, services)
+        self.reporter.stage_started("can-i-deploy & record-deployment", total=len(order))
+        with self._client(url) as client:
+            client.ensure_environment(self.environment, production=self.environment == "production")
+            for service in order:
+                self.reporter.step(f"can-i-deploy {service}")
+                result.verdicts.append(self._gate(client, service, version.number))
+        allowed = sum(1 for v in result.verdicts if v.deployable)
+        self._finish(
+            result,
+            "can-i-deploy & record-deployment",
+            started,
+            f"{allowed}/{len(result.verdicts)} may deploy to {self.environment}",
+        )
+        return result
+
+    def _consumer_tests(self, result: PipelineResult, url: str, pact_dir: Path) -> None:
+        folder = self.project_dir / self.consumer_tests
+        if not folder.is_dir():
+            result.consumer_tests_output = f"no consumer tests in {folder}"
+            return
+        env = dict(os.environ)
+        env.update(
+            {
+                "PACT_DO_NOT_TRACK": "true",
+                "PACT_CONSUMER_VERSION": result.version.number,
+                "PACT_BROKER_BASE_URL": url,
+            }
+        )
+        if result.version.branch:
+            env["PACT_BRANCH"] = result.version.branch
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            self.consumer_tests,
+            "--publish",
+            "--broker-url",
+            url,
+            "--pact-dir",
+            str(pact_dir),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ]
+        done = subprocess.run(
+            command, cwd=self.project_dir, env=env, capture_output=True, text=True, check=False
+        )
+        result.consumer_tests_ok = done.returncode == 0
+        result.consumer_tests_output = done.stdout + done.stderr
+
+    def _gate(self, client: BrokerClient, service: str, version: str) -> ServiceVerdict:
+        try:
+            answer = client.can_i_deploy(service, version, self.environment)
+        except BrokerError as exc:
+            return ServiceVerdict(service, version, False, exc.message, [], error=str(exc))
+        recorded = False
+        error = None
+        if answer.deployable:
+            try:
+                client.record_deployment(service, version, self.environment)
+                recorded = True
+            except BrokerError as exc:
+                error = str(exc)
+        return ServiceVerdict(
+            service, version, answer.deployable, answer.reason, answer.rows, recorded, error
+        )
+
+    def _finish(self, result: PipelineResult, stage: str, started: float, summary: str) -> None:
+        seconds = time.perf_counter() - started
+        result.timings[stage] = seconds
+        self.reporter.stage_finished(stage, seconds, summary)
+
+
+def _pairs(pact_dir: Path) -> set[tuple[str, str]]:
+    pairs = set()
+    for path in pact_dir.glob("*.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        pairs.add((doc["consumer"]["name"], doc["provider"]["name"]))
+    return pairs

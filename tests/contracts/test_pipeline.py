@@ -1,0 +1,150 @@
+"""`contracts pipeline` end to end on a tiny project of its own: a gateway consuming a sample service."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from contracts.cli import app as cli
+from contracts.pipeline import Pipeline, deployment_order
+from contracts.versioning import VersionInfo
+
+CONSUMER_TEST = """
+import httpx
+from pact import match
+
+
+def test_gateway_reads_a_sample(pact):
+    p = pact("gateway", "sample")
+    (p.upon_receiving("a request for a sample")
+      .given("a sample exists", id="S-1")
+      .with_request("GET", "/samples/S-1")
+      .will_respond_with(200)
+      .with_body({"id": match.str("S-1"), "name": match.str("blood")}, content_type="application/json"))
+    with p.serve() as srv:
+        assert httpx.get(f"{srv.url}/samples/S-1").json()["name"] == "blood"
+"""
+
+PROVIDER_VERIFICATION = """
+from typing import Any
+
+from fastapi import FastAPI
+
+from contracts import ProviderVerification
+
+SAMPLES: dict[str, str] = {}
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/samples/{sample_id}")
+    def get_sample(sample_id: str) -> dict[str, str]:
+        return {"id": sample_id, "NAME_FIELD": SAMPLES[sample_id]}
+
+    return app
+
+
+verification = ProviderVerification("sample", app_factory=create_app)
+
+
+@verification.state("a sample exists")
+def sample_exists(parameters: dict[str, Any]):
+    SAMPLES[parameters["id"]] = "blood"
+    return SAMPLES.clear
+
+
+def test_sample_honours_its_consumers() -> None:
+    verification.verify()
+"""
+
+
+def make_project(root: Path, name_field: str = "name") -> Path:
+    (root / "consumer_tests").mkdir(parents=True)
+    (root / "provider_verification").mkdir()
+    (root / "consumer_tests" / "test_gateway_sample.py").write_text(textwrap.dedent(CONSUMER_TEST))
+    (root / "provider_verification" / "test_sample.py").write_text(
+        textwrap.dedent(PROVIDER_VERIFICATION).replace("NAME_FIELD", name_field)
+    )
+    return root
+
+
+def test_deployment_order_puts_providers_before_their_consumers() -> None:
+    pairs = {("gateway", "sample"), ("sample", "storage"), ("notification", "event"), ("storage", "event")}
+    services = {"gateway", "sample", "storage", "notification", "event", "sequencing"}
+    order = deployment_order(pairs, services)
+    for consumer, provider in pairs:
+        assert order.index(provider) < order.index(consumer)
+    assert order == ["event", "notification", "storage", "sequencing", "sample", "gateway"]
+
+
+def test_pipeline_publishes_verifies_and_deploys_in_dependency_order(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    result = Pipeline(project, version=VersionInfo("1.0.0", "main")).run()
+    assert result.consumer_tests_ok, result.consumer_tests_output
+    assert [v.success for v in result.verifications] == [True]
+    assert [(v.service, v.deployable, v.recorded) for v in result.verdicts] == [
+        ("sample", True, True),
+        ("gateway", True, True),
+    ]
+    [row] = result.verdicts[1].rows
+    assert (row.consumer_version, row.provider_version, row.verified) == ("1.0.0", "1.0.0", True)
+    assert list(result.timings) == [
+        "broker",
+        "consumer tests",
+        "provider verification",
+        "can-i-deploy & record-deployment",
+    ]
+    assert result.ok
+
+
+def test_pipeline_with_a_breaking_provider_blocks_its_consumer(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", name_field="label")
+    result = Pipeline(project, version=VersionInfo("2.0.0", "main")).run()
+    assert result.consumer_tests_ok, result.consumer_tests_output
+    [verification] = result.verifications
+    # The pact was never verified by sample's main branch: pending, so sample's build is not broken by it...
+    assert verification.success
+    [pending] = verification.pending_failures
+    assert pending.description == "a request for a sample"
+    assert "PENDING, FAILED gateway -> 'a request for a sample'" in verification.report()
+    assert "missing the following keys: name" in verification.report()
+    verdicts = {v.service: v for v in result.verdicts}
+    assert verdicts["sample"].deployable is True  # no consumer of it is in production yet
+    # ...but the failure is published, and the gateway may not go where this sample now runs.
+    assert verdicts["gateway"].deployable is False
+    assert not verdicts["gateway"].recorded
+    assert not result.ok
+
+
+def test_the_pipeline_command_prints_matrix_verdicts_and_timings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path / "project")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=project, check=True)
+    subprocess.run([*git, "add", "."], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "tiny project"], cwd=project, check=True)
+    for name in (
+        "PACT_BROKER_BASE_URL",
+        "GITHUB_SHA",
+        "CI_COMMIT_SHA",
+        "GIT_COMMIT",
+        "PACT_CONSUMER_VERSION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(project)
+    outcome = CliRunner().invoke(cli, ["pipeline", "--project-dir", str(project)])
+    assert outcome.exit_code == 0, outcome.output
+    for expected in (
+        "stage timings",
+        "consumer tests",
+        "can-i-deploy to production",
+        "may deploy",
+        "C.version",
+    ):
+        assert expected in outcome.output
