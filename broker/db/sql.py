@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,11 +28,15 @@ def insert_ignore(
     session: Session, model: type[Base], values: Mapping[str, Any], conflict: Sequence[str]
 ) -> bool:
     """Insert unless a row with the same `conflict` columns exists. True when this call inserted it."""
+    # RETURNING, not rowcount: an ORM-enabled INSERT via the Session reports rowcount -1 on psycopg.
+    first_pk = next(iter(inspect(model).primary_key))
     stmt = (
-        dialect_insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+        dialect_insert(session, model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(first_pk)
     )
-    result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return session.execute(stmt).first() is not None
 
 
 def upsert(

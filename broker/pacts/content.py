@@ -44,9 +44,7 @@ def with_ids(pact: dict[str, Any]) -> dict[str, Any]:
     out = dict(pact)
     for key in ("interactions", "messages"):
         if isinstance(out.get(key), list):
-            out[key] = [
-                {**i, "_id": interaction_id(i)} if isinstance(i, dict) else i for i in out[key]
-            ]
+            out[key] = [{**i, "_id": interaction_id(i)} if isinstance(i, dict) else i for i in out[key]]
     return out
 
 
@@ -68,8 +66,8 @@ def merge(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
             if k in index:
                 if _canonical(current[index[k]]) != _canonical(interaction):
                     raise Conflict(
-                        f"An interaction with description {k[0]!r} and the same provider state already exists "
-                        "with different content"
+                        f"An interaction with description {k[0]!r} and the same provider state "
+                        "already exists with different content"
                     )
                 continue
             index[k] = len(current)

@@ -34,7 +34,7 @@ def encode(metadata: dict[str, Any]) -> str:
 def decode(token: str) -> dict[str, Any]:
     """The nested query inside `token`; values come back as strings, as Rack parses them."""
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode()
         return parse_nested_query(raw)
     except (binascii.Error, UnicodeDecodeError, RackQueryError, ValueError) as exc:
         raise InvalidMetadata(f"The metadata segment {token!r} is not valid: {exc}") from None

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session, aliased
 
 from broker.db.models import (
     BranchVersion,
-    LatestPactPublicationIdForConsumerVersion as LatestPub,
+    Pacticipant,
     PactPublication,
     PactVersion,
-    Pacticipant,
     Tag,
     Version,
     utcnow,
+)
+from broker.db.models import (
+    LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
 from broker.db.sql import dialect_insert, insert_ignore
 
@@ -82,7 +84,9 @@ def find_or_create_pact_version(
 # --- publications -----------------------------------------------------------------------------------
 
 
-def latest_for_consumer_version(session: Session, consumer_version_id: int, provider_id: int) -> PactRow | None:
+def latest_for_consumer_version(
+    session: Session, consumer_version_id: int, provider_id: int
+) -> PactRow | None:
     stmt = _rows_stmt().where(
         LatestPub.consumer_version_id == consumer_version_id, LatestPub.provider_id == provider_id
     )
@@ -104,7 +108,9 @@ def create_publication(
         "consumer_version_order": consumer_version.order,
         "created_at": now,
     }
-    if not insert_ignore(session, PactPublication, values, ["consumer_version_id", "provider_id", "revision_number"]):
+    if not insert_ignore(
+        session, PactPublication, values, ["consumer_version_id", "provider_id", "revision_number"]
+    ):
         return None
     stmt = select(PactPublication).where(
         PactPublication.consumer_version_id == consumer_version.id,
@@ -151,7 +157,8 @@ def delete_for_consumer_version(session: Session, consumer_version_id: int, prov
     )
     session.execute(
         delete(PactPublication).where(
-            PactPublication.consumer_version_id == consumer_version_id, PactPublication.provider_id == provider_id
+            PactPublication.consumer_version_id == consumer_version_id,
+            PactPublication.provider_id == provider_id,
         )
     )
 
@@ -189,7 +196,10 @@ def latest_per_integration(
     if branch is not None:
         newest = newest.join(
             BranchVersion,
-            and_(BranchVersion.version_id == PactPublication.consumer_version_id, BranchVersion.branch_name == branch),
+            and_(
+                BranchVersion.version_id == PactPublication.consumer_version_id,
+                BranchVersion.branch_name == branch,
+            ),
         )
     if main_branch:
         newest = newest.join(Consumer, Consumer.id == PactPublication.consumer_id).join(
@@ -216,25 +226,39 @@ def latest_per_integration(
 
 
 def all_for_integration(
-    session: Session, consumer_id: int, provider_id: int, *, tag: str | None = None, branch: str | None = None,
+    session: Session,
+    consumer_id: int,
+    provider_id: int,
+    *,
+    tag: str | None = None,
+    branch: str | None = None,
     limit: int = 100,
 ) -> list[PactRow]:
-    stmt = _rows_stmt().where(PactPublication.consumer_id == consumer_id, PactPublication.provider_id == provider_id)
+    stmt = _rows_stmt().where(
+        PactPublication.consumer_id == consumer_id, PactPublication.provider_id == provider_id
+    )
     if tag is not None:
         stmt = stmt.join(Tag, and_(Tag.version_id == PactPublication.consumer_version_id, Tag.name == tag))
     if branch is not None:
         stmt = stmt.join(
             BranchVersion,
-            and_(BranchVersion.version_id == PactPublication.consumer_version_id, BranchVersion.branch_name == branch),
+            and_(
+                BranchVersion.version_id == PactPublication.consumer_version_id,
+                BranchVersion.branch_name == branch,
+            ),
         )
     return _rows(session, stmt.order_by(PactPublication.consumer_version_order.desc()).limit(limit))
 
 
-def all_for_provider(session: Session, provider_id: int, *, tag: str | None = None, limit: int = 1000) -> list[PactRow]:
+def all_for_provider(
+    session: Session, provider_id: int, *, tag: str | None = None, limit: int = 1000
+) -> list[PactRow]:
     stmt = _rows_stmt().where(PactPublication.provider_id == provider_id)
     if tag is not None:
         stmt = stmt.join(Tag, and_(Tag.version_id == PactPublication.consumer_version_id, Tag.name == tag))
-    return _rows(session, stmt.order_by(Consumer.name, PactPublication.consumer_version_order.desc()).limit(limit))
+    return _rows(
+        session, stmt.order_by(Consumer.name, PactPublication.consumer_version_order.desc()).limit(limit)
+    )
 
 
 def latest_for_pact_version(session: Session, pact_version_id: int) -> PactRow | None:
@@ -269,4 +293,3 @@ def previous_distinct_sha(session: Session, row: PactRow) -> str | None:
         .limit(1)
     )
     return session.execute(stmt).scalar_one_or_none()
-

@@ -44,8 +44,8 @@ def conflict_message(consumer: str, version: str, provider: str) -> str:
     return (
         f"Cannot change the content of the pact for {consumer} version {version} and provider {provider}, "
         "as race conditions will cause unreliable results for can-i-deploy. Each pact must be published with "
-        "a unique consumer version number. Some Pact libraries generate random data when a concrete value for "
-        "a type matcher is not specified, and this can cause the contract to change between test runs."
+        "a unique consumer version number. Some Pact libraries generate random data when a concrete value "
+        "for a type matcher is not specified, and this can cause the contract to change between test runs."
     )
 
 
@@ -79,7 +79,9 @@ def publish(
     stored = json.dumps(pact, separators=(",", ":"), ensure_ascii=False)
     pact_version = repository.find_or_create_pact_version(session, consumer.id, provider.id, sha, stored)
     revision = existing.publication.revision_number + 1 if existing else 1
-    publication = repository.create_publication(session, consumer_version, provider.id, pact_version, revision)
+    publication = repository.create_publication(
+        session, consumer_version, provider.id, pact_version, revision
+    )
     row = repository.latest_for_consumer_version(session, consumer_version.id, provider.id)
     assert row is not None
     if publication is None:
@@ -109,7 +111,9 @@ def touch_integrations(session: Session, pairs: list[tuple[int, int]]) -> None:
     integrations.touch(session, pairs)
 
 
-def get_for_version(session: Session, consumer: Pacticipant, provider: Pacticipant, version: Version) -> PactRow:
+def get_for_version(
+    session: Session, consumer: Pacticipant, provider: Pacticipant, version: Version
+) -> PactRow:
     row = repository.latest_for_consumer_version(session, version.id, provider.id)
     if row is None:
         raise NotFound(f"No pact between {consumer.name} version {version.number} and {provider.name} found")
