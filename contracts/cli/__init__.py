@@ -19,6 +19,7 @@ from contracts.cli.services_cmd import app as _services_app  # noqa: E402
 
 app.add_typer(_services_app, name="services")
 
+from contracts.cli.broker_cmd import app as _broker_app  # noqa: E402
 from contracts.cli.deploy_cmd import app as _deploy_app  # noqa: E402
 from contracts.cli.pipeline_cmd import app as _pipeline_app  # noqa: E402
 from contracts.cli.publish_cmd import app as _publish_app  # noqa: E402
@@ -29,6 +30,7 @@ app.add_typer(_publish_app)
 app.add_typer(_verify_app)
 app.add_typer(_deploy_app)
 app.add_typer(_pipeline_app)
+app.add_typer(_broker_app, name="broker")
 
 
 def main() -> None:

@@ -1,0 +1,34 @@
+"""`contracts broker serve`: run the Pact-Broker-compatible broker (embedded SQLite by default)."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from broker.app import create_app
+from broker.settings import BrokerSettings
+
+app = typer.Typer(help="Run the Pact-Broker-compatible broker.", no_args_is_help=True)
+
+
+@app.command("serve")
+def serve(
+    host: str | None = typer.Option(None, help="Interface (default: PACT_BROKER_HOST or 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default: PACT_BROKER_PORT or 9292)."),
+    database_url: str | None = typer.Option(
+        None,
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+        "(default: PACT_BROKER_DATABASE_URL or sqlite:///./.data/broker.sqlite).",
+    ),
+    base_url: str | None = typer.Option(None, help="External base URL for links, e.g. behind a proxy."),
+) -> None:
+    """Migrate the database to the newest schema, then serve the broker until Ctrl-C or SIGTERM."""
+    settings = BrokerSettings()  # PACT_BROKER_* variables; the options given here win over them
+    given = {"host": host, "port": port, "database_url": database_url, "base_url": base_url}
+    settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
+    broker = create_app(settings)  # runs the migrations: an older schema is upgraded in place
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    typer.echo(f"Broker on http://{settings.host}:{settings.port} (database {shown})", err=True)
+    # uvicorn handles SIGINT/SIGTERM itself and shuts down gracefully.
+    uvicorn.run(broker, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
