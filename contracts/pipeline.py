@@ -13,22 +13,19 @@ Every service of the monorepo carries the same version: the commit (or `<sha>+di
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from contracts._discovery import find_verifications
+from contracts._runs import SuiteRun, run_consumer_tests, run_provider_verification, verification_modules
 from contracts._serving import serve_in_thread
 from contracts.broker_client import BrokerClient, BrokerError, MatrixRow
 from contracts.settings import BrokerSettings
-from contracts.verification import VerificationResult
 from contracts.versioning import VersionInfo, detect_version
 
 __all__ = [
@@ -62,15 +59,15 @@ class PipelineResult:
     broker_url: str
     environment: str
     timings: dict[str, float] = field(default_factory=dict)
-    consumer_tests_ok: bool = False
-    consumer_tests_output: str = ""
-    verifications: list[VerificationResult] = field(default_factory=list)
+    consumer_tests: SuiteRun | None = None
+    verifications: list[SuiteRun] = field(default_factory=list)
     verdicts: list[ServiceVerdict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return (
-            self.consumer_tests_ok
+            self.consumer_tests is not None
+            and self.consumer_tests.success
             and all(v.success for v in self.verifications)
             and bool(self.verdicts)
             and all(v.deployable is True for v in self.verdicts)
@@ -135,6 +132,7 @@ class Pipeline:
         consumer_tests: str = "consumer_tests",
         verifications: str = "provider_verification",
         reporter: PipelineReporter | None = None,
+        parallel: int = 3,
     ) -> None:
         self.project_dir = project_dir.resolve()
         self.broker_url = broker_url
@@ -143,6 +141,7 @@ class Pipeline:
         self.consumer_tests = consumer_tests
         self.verifications = verifications
         self.reporter: PipelineReporter = reporter or _Silent()
+        self.parallel = max(1, parallel)
 
     def run(self) -> PipelineResult:
         version = self.version or detect_version(self.project_dir)
@@ -172,46 +171,57 @@ class Pipeline:
         with tempfile.TemporaryDirectory(prefix="contracts-pacts-") as pact_dir:
             started = time.perf_counter()
             self.reporter.stage_started("consumer tests")
-            self._consumer_tests(result, url, Path(pact_dir))
+            consumer_folder = self.project_dir / self.consumer_tests
+            if consumer_folder.is_dir():
+                result.consumer_tests = run_consumer_tests(
+                    self.project_dir,
+                    self.consumer_tests,
+                    broker_url=url,
+                    pact_dir=Path(pact_dir),
+                    version=version.number,
+                    branch=version.branch,
+                )
             pairs = _pairs(Path(pact_dir))
-            self._finish(
-                result,
-                "consumer tests",
-                started,
-                f"{'passed' if result.consumer_tests_ok else 'FAILED'}; {len(pairs)} pact(s) published",
-            )
+            ran = result.consumer_tests.summary if result.consumer_tests else f"no {consumer_folder}"
+            self._finish(result, "consumer tests", started, f"{ran}; {len(pairs)} pact(s) published")
 
         started = time.perf_counter()
-        found = find_verifications(self.project_dir / self.verifications)
-        self.reporter.stage_started("provider verification", total=len(found))
-        for provider in deployment_order(set(), set(found)):
-            for verification in found[provider]:
-                self.reporter.step(f"verifying {provider}")
-                try:
-                    outcome = verification.verify(
-                        broker_url=url,
-                        broker_username=None,
-                        provider_version=version.number,
-                        provider_branch=version.branch,
-                        build_url=version.build_url,
-                        publish=True,
-                        raises=False,
-                    )
-                except (BrokerError, ValueError) as exc:
-                    outcome = VerificationResult(provider, False, [], "", errors=[str(exc)])
-                result.verifications.append(outcome)
+        modules = verification_modules(self.project_dir / self.verifications)
+        self.reporter.stage_started("provider verification", total=len(modules))
+        # Each provider is its own pytest process, a few at a time: they share nothing but the broker.
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            runs = {
+                provider: pool.submit(
+                    run_provider_verification,
+                    self.project_dir,
+                    provider,
+                    paths,
+                    broker_url=url,
+                    provider_version=version.number,
+                    provider_branch=version.branch,
+                    publish=True,
+                )
+                for provider, paths in modules.items()
+            }
+            for provider in deployment_order(pairs, set(runs)):
+                run = runs[provider].result()
+                self.reporter.step(f"{provider}: {run.summary} ({run.seconds:.2f}s)")
+                result.verifications.append(run)
         passed = sum(1 for v in result.verifications if v.success)
         self._finish(result, "provider verification", started, f"{passed}/{len(result.verifications)} passed")
 
         started = time.perf_counter()
-        services = {c for c, _ in pairs} | {p for _, p in pairs} | set(found)
+        services = {c for c, _ in pairs} | {p for _, p in pairs} | set(modules)
         order = deployment_order(pairs, services)
         self.reporter.stage_started("can-i-deploy & record-deployment", total=len(order))
         with self._client(url) as client:
             client.ensure_environment(self.environment, production=self.environment == "production")
             for service in order:
-                self.reporter.step(f"can-i-deploy {service}")
-                result.verdicts.append(self._gate(client, service, version.number))
+                verdict = self._gate(client, service, version.number)
+                said = {True: "may deploy", False: "may NOT deploy", None: "unknown: may NOT deploy"}
+                recorded = ", deployment recorded" if verdict.recorded else ""
+                self.reporter.step(f"{service}: {said[verdict.deployable]}{recorded}")
+                result.verdicts.append(verdict)
         allowed = sum(1 for v in result.verdicts if v.deployable)
         self._finish(
             result,
@@ -220,41 +230,6 @@ class Pipeline:
             f"{allowed}/{len(result.verdicts)} may deploy to {self.environment}",
         )
         return result
-
-    def _consumer_tests(self, result: PipelineResult, url: str, pact_dir: Path) -> None:
-        folder = self.project_dir / self.consumer_tests
-        if not folder.is_dir():
-            result.consumer_tests_output = f"no consumer tests in {folder}"
-            return
-        env = dict(os.environ)
-        env.update(
-            {
-                "PACT_DO_NOT_TRACK": "true",
-                "PACT_CONSUMER_VERSION": result.version.number,
-                "PACT_BROKER_BASE_URL": url,
-            }
-        )
-        if result.version.branch:
-            env["PACT_BRANCH"] = result.version.branch
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            self.consumer_tests,
-            "--publish",
-            "--broker-url",
-            url,
-            "--pact-dir",
-            str(pact_dir),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-        ]
-        done = subprocess.run(
-            command, cwd=self.project_dir, env=env, capture_output=True, text=True, check=False
-        )
-        result.consumer_tests_ok = done.returncode == 0
-        result.consumer_tests_output = done.stdout + done.stderr
 
     def _gate(self, client: BrokerClient, service: str, version: str) -> ServiceVerdict:
         try:

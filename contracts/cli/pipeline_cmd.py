@@ -39,8 +39,9 @@ def pipeline(
     environment: Annotated[str, typer.Option("--environment", help="where to deploy")] = "production",
     project_dir: Annotated[Path, typer.Option("--project-dir", help="the project root")] = Path("."),
     show_output: Annotated[
-        bool, typer.Option("--show-output", help="print the consumer tests' output")
+        bool, typer.Option("--show-output", help="print every suite's full output")
     ] = False,
+    parallel: Annotated[int, typer.Option("--parallel", help="provider verifications run at once")] = 3,
 ) -> None:
     """Run the whole contract pipeline; exit 1 unless every service may deploy.
 
@@ -48,7 +49,9 @@ def pipeline(
     """
     url = broker_settings(broker_url).base_url
     try:
-        result = Pipeline(project_dir, broker_url=url, environment=environment, reporter=RichReporter()).run()
+        result = Pipeline(
+            project_dir, broker_url=url, environment=environment, reporter=RichReporter(), parallel=parallel
+        ).run()
     except (BrokerError, VersionDetectionError) as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -62,11 +65,12 @@ def _print(result: PipelineResult, show_output: bool) -> None:
     console.print(
         f"version {result.version.number} (branch {result.version.branch or '-'}) on {result.broker_url}"
     )
-    if show_output or not result.consumer_tests_ok:
-        console.print(result.consumer_tests_output, markup=False, highlight=False)
-    for verification in result.verifications:
-        if not verification.success:
-            console.print(f"[red]{verification.report()}[/red]", highlight=False)
+    suites = [result.consumer_tests] if result.consumer_tests else []
+    for run in [*suites, *result.verifications]:
+        if show_output or not run.success:
+            colour = "green" if run.success else "red"
+            console.rule(f"[{colour}]{run.name}: {run.summary}[/{colour}]", align="left")
+            console.print(run.output if show_output else _tail(run.output), markup=False, highlight=False)
     for verdict in result.verdicts:
         if verdict.rows:
             console.print(matrix_table_for(verdict))
@@ -91,6 +95,11 @@ def _print(result: PipelineResult, show_output: bool) -> None:
     console.print(
         "[green]every service may deploy[/green]" if result.ok else "[red]NOT every service may deploy[/red]"
     )
+
+
+def _tail(output: str, lines: int = 60) -> str:
+    kept = output.rstrip().splitlines()
+    return "\n".join(kept[-lines:])
 
 
 def matrix_table_for(verdict: ServiceVerdict) -> Table:

@@ -1,7 +1,8 @@
-"""`contracts verify PROVIDER`: run the provider's verification against the broker (or local pacts).
+"""`contracts verify PROVIDER`: run the provider's verification modules against the broker (or local pacts).
 
-It imports `provider_verification/test_<provider>*.py` and drives the `ProviderVerification` defined there
-directly (no pytest run), so the broker, versions and publishing come from these options.
+It runs `pytest provider_verification/test_<provider>*.py` (the modules build their verification with
+fixtures, e.g. the provider's own dependencies), passing the broker, the provider version and branch and
+whether to publish through the variables the harness reads.
 """
 
 from __future__ import annotations
@@ -11,18 +12,9 @@ from typing import Annotated
 
 import typer
 
-from contracts._discovery import find_verifications
-from contracts.broker_client import BrokerError
-from contracts.cli._common import (
-    BrokerPassword,
-    BrokerToken,
-    BrokerUrl,
-    BrokerUsername,
-    broker_settings,
-    console,
-    errors,
-)
-from contracts.verification import VerificationResult
+from contracts._runs import run_provider_verification, verification_modules
+from contracts.cli._common import BrokerUrl, broker_settings, console, errors
+from contracts.versioning import VersionDetectionError, detect_version
 
 app = typer.Typer()
 
@@ -36,50 +28,46 @@ def verify(
     provider_version: Annotated[str | None, typer.Option(help="[default: detected from CI or git]")] = None,
     provider_branch: Annotated[str | None, typer.Option(help="[default: detected from CI or git]")] = None,
     publish: Annotated[bool, typer.Option("--publish/--no-publish", help="publish the results")] = False,
-    consumer: Annotated[list[str] | None, typer.Option("--consumer", help="only these consumers")] = None,
     verifications: Annotated[
         Path, typer.Option("--verifications", help="folder of the verification modules")
     ] = Path("provider_verification"),
     broker_url: BrokerUrl = None,
-    broker_username: BrokerUsername = None,
-    broker_password: BrokerPassword = None,
-    broker_token: BrokerToken = None,
 ) -> None:
     """Verify PROVIDER against its consumers' pacts; exit 1 if it does not honour them."""
-    found = find_verifications(verifications, provider).get(provider, [])
-    if not found:
+    modules = verification_modules(verifications).get(provider, [])
+    if not modules:
         errors.print(
-            f"[red]No ProviderVerification for {provider!r} in {verifications}/test_{provider}*.py[/red]"
+            f"[red]No verification module for {provider!r}: {verifications}/test_{provider}*.py[/red]"
         )
         raise typer.Exit(2)
-    settings = broker_settings(broker_url, broker_username, broker_password, broker_token)
-    if pact_dir is None and not settings.base_url:
+    url = None if pact_dir else broker_settings(broker_url).base_url
+    if pact_dir is None and url is None:
         errors.print("[red]Give --broker-url (or PACT_BROKER_BASE_URL) or --pact-dir[/red]")
         raise typer.Exit(2)
-    results: list[VerificationResult] = []
-    for verification in found:
+    if publish and (provider_version is None or provider_branch is None):
         try:
-            results.append(
-                verification.verify(
-                    pact_dir=pact_dir,
-                    broker_url=None if pact_dir else settings.base_url,
-                    broker_username=settings.username,
-                    broker_password=settings.password,
-                    broker_token=settings.token,
-                    provider_version=provider_version,
-                    provider_branch=provider_branch,
-                    publish=publish,
-                    consumers=consumer,
-                    raises=False,
-                )
-            )
-        except (BrokerError, ValueError, FileNotFoundError) as exc:
+            detected = detect_version()
+        except VersionDetectionError as exc:
             errors.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
-    for result in results:
-        colour = "green" if result.success else "red"
-        console.print(f"[{colour}]{result.report()}[/{colour}]", highlight=False)
-        if result.published:
-            console.print(f"  results published as {provider} {result.provider_version}")
-    if not all(r.success for r in results):
+            raise typer.Exit(2) from exc
+        provider_version = provider_version or detected.number
+        provider_branch = provider_branch or detected.branch
+    console.print(f"Verifying {provider} ({', '.join(str(m) for m in modules)}) against {url or pact_dir}")
+    run = run_provider_verification(
+        Path.cwd(),
+        provider,
+        [m.resolve() for m in modules],
+        broker_url=url,
+        pact_dir=pact_dir.resolve() if pact_dir else None,
+        provider_version=provider_version,
+        provider_branch=provider_branch,
+        publish=publish,
+        capture=False,  # the verifier's own report goes straight to the terminal
+    )
+    if publish and run.success:
+        console.print(f"Results published as {provider} {provider_version} (branch {provider_branch or '-'})")
+    if not run.success:
+        errors.print(
+            f"[red]{provider} does not honour its consumers' pacts (pytest exit {run.exit_code})[/red]"
+        )
         raise typer.Exit(1)

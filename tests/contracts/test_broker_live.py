@@ -70,12 +70,20 @@ def test_verification_against_the_broker_publishes_and_a_breaking_change_cannot_
 ) -> None:
     broker.publish_contracts("gateway", "c1", "main", pact_files=[write_gateway_sample_pact(tmp_path)])
 
+    # Before sample's main branch ever verified this pact it is pending there: the failure of a breaking
+    # provider is reported but does not fail sample's build.
+    broken, _, _ = sample_verification(name_field="label")
+    pending = broken.verify(broker_url=broker_url, provider_version="p0", provider_branch="main")
+    assert pending.success and not pending.failures
+    [pending_failure] = pending.pending_failures
+    assert "PENDING, FAILED gateway -> 'a request for a sample'" in pending.report()
+    assert pending_failure.mismatches
+
     good, _, log = sample_verification()
     result = good.verify(broker_url=broker_url, provider_version="p1", provider_branch="main", publish=True)
     assert result.success and result.published and len(result.interactions) == 2
     assert ("setup", "S-1") in log
 
-    broken, _, _ = sample_verification(name_field="label")
     with pytest.raises(VerificationFailed) as failed:
         broken.verify(broker_url=broker_url, provider_version="p2", provider_branch="main", publish=True)
     assert "gateway -> 'a request for a sample' (given a sample exists)" in str(failed.value)
