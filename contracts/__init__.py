@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from contracts.broker_client import BrokerClient, BrokerError, CanIDeployResult, MatrixRow, PublishResult
     from contracts.pipeline import Pipeline, PipelineResult
+    from contracts.testing import RunningBroker, broker_url, running_broker
     from contracts.verification import (
         ProviderVerification,
         VerificationFailed,
@@ -31,6 +32,9 @@ _HOMES = {
     "Pipeline": "contracts.pipeline",
     "PipelineResult": "contracts.pipeline",
     "ProviderVerification": "contracts.verification",
+    "RunningBroker": "contracts.testing",
+    "broker_url": "contracts.testing",
+    "running_broker": "contracts.testing",
     "VerificationFailed": "contracts.verification",
     "VerificationResult": "contracts.verification",
     "VersionDetectionError": "contracts.versioning",
@@ -47,11 +51,14 @@ __all__ = [
     "PipelineResult",
     "ProviderVerification",
     "PublishResult",
+    "RunningBroker",
     "VerificationFailed",
     "VerificationResult",
     "VersionDetectionError",
     "VersionInfo",
+    "broker_url",
     "detect_version",
+    "running_broker",
 ]
 
 

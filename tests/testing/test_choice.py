@@ -60,3 +60,12 @@ def test_an_unreachable_docker_host_is_reported_not_raised(monkeypatch: pytest.M
     problem = docker_problem(timeout=2)
     assert problem is not None
     assert problem.strip()
+
+
+def test_the_context_managers_are_part_of_the_public_api() -> None:
+    import contracts
+    import contracts.testing
+
+    assert contracts.broker_url is contracts.testing.broker_url
+    assert contracts.running_broker is contracts.testing.running_broker
+    assert {"broker_url", "running_broker", "RunningBroker"} <= set(contracts.__all__)
