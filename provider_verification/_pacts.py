@@ -22,19 +22,26 @@ class PactSource:
         """Verify `verification`'s provider against the pacts of `consumers` (default: all of them).
 
         Fails with the harness's report (each failed interaction and its mismatches) when the provider does
-        not honour a pact; skips, saying why, when a local run finds no pact to verify.
+        not honour a pact; skips, saying why, when there is no pact to verify (a pass that verified nothing
+        would claim what nobody checked).
         """
+        wanted = f" from {', '.join(consumers)}" if consumers else ""
         if self.broker is not None:
-            return verification.verify(
+            result = verification.verify(
                 broker_url=self.broker.base_url,
                 broker_username=self.broker.username,
                 broker_password=self.broker.password,
                 broker_token=self.broker.token,
                 consumers=consumers,
             )
+            if not result.interactions:
+                pytest.skip(
+                    f"the broker at {self.broker.base_url} selected no pact with provider "
+                    f"{verification.provider!r}{wanted} (none published, or none the selectors match)"
+                )
+            return result
         expected = self._local_interactions(verification.provider, consumers)
         if not expected:
-            wanted = f" from {', '.join(consumers)}" if consumers else ""
             pytest.skip(
                 f"no pact with provider {verification.provider!r}{wanted} in {self.pact_dir}: "
                 "run the consumer tests first (`pytest consumer_tests`), or give --broker-url"
