@@ -107,4 +107,5 @@ def run_provider_verification(
         env["PACT_BROKER_BASE_URL"] = broker_url
     if pact_dir is not None:
         args += ["--pact-dir", str(pact_dir)]
+        env["PACT_DIR"] = str(pact_dir)  # for a bare `verification.verify()` in the module
     return _pytest(provider, project_dir, args, env, capture)

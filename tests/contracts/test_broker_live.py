@@ -219,6 +219,12 @@ def test_cli_publish_and_verify(broker: BrokerClient, broker_url: str, tmp_path:
     assert broker.latest_pact("event", "notification")["consumer"]["name"] == "notification"
     assert broker.version("gateway", "v9")["number"] == "v9"
 
+    broker.ensure_environment("staging")
+    release = broker.record_release("gateway", "v9", "staging")
+    assert release["currentlySupported"] is True
+    with pytest.raises(BrokerError, match="'qa' does not exist"):
+        broker.record_release("gateway", "v9", "qa")
+
     empty = runner.invoke(
         cli, ["publish", str(tmp_path / "none"), "-a", "1", "--branch", "x", "--broker-url", broker_url]
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from contracts._runs import run_consumer_tests
 from contracts.cli import app as cli
 from contracts.pipeline import Pipeline, deployment_order
 from contracts.versioning import VersionInfo
@@ -144,3 +145,23 @@ def test_the_pipeline_command_prints_matrix_verdicts_and_timings(
         "C.version",
     ):
         assert expected in outcome.output
+
+
+@pytest.mark.parametrize(("name_field", "exit_code"), [("name", 0), ("label", 1)])
+def test_the_verify_command_runs_a_providers_modules_against_local_pacts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name_field: str, exit_code: int
+) -> None:
+    project = make_project(tmp_path / "project", name_field=name_field)
+    pacts = tmp_path / "pacts"
+    written = run_consumer_tests(
+        project, "consumer_tests", broker_url=None, pact_dir=pacts, version="1", branch=None
+    )
+    assert written.success and (pacts / "gateway-sample.json").exists(), written.output
+    monkeypatch.delenv("PACT_BROKER_BASE_URL", raising=False)
+    monkeypatch.chdir(project)
+    outcome = CliRunner().invoke(cli, ["verify", "sample", "--pact-dir", str(pacts)])
+    assert outcome.exit_code == exit_code, outcome.output
+    if exit_code:
+        assert "sample does not honour its consumers' pacts" in outcome.output
+    unknown = CliRunner().invoke(cli, ["verify", "storage", "--pact-dir", str(pacts)])
+    assert unknown.exit_code == 2 and "No verification module for 'storage'" in unknown.output
