@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import create_event_app, write_event_pacts, write_gateway_sample_pact
 from typer.testing import CliRunner
 
 from contracts.broker_client import BrokerClient, BrokerError
 from contracts.cli import app as cli
 from contracts.pipeline import embedded_broker
 from contracts.verification import ProviderVerification, VerificationFailed
+from tests.contracts.conftest import create_event_app, write_event_pacts, write_gateway_sample_pact
 
 PACT_CLI = Path(sys.executable).parent / "pact"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import create_event_app
 
 from contracts.verification import ProviderVerification, VerificationFailed
+from tests.contracts.conftest import create_event_app
 
 
 def test_a_provider_that_honours_its_pacts_passes_and_tears_states_down(

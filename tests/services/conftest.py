@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 
 import pytest
-from services_lab import Lab, build_lab
+
+from tests.services.services_lab import Lab, build_lab
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Event service through its ASGI app."""
 
 from fastapi.testclient import TestClient
-from services_lab import UNREACHABLE, Lab
 
 from services.event import EventSettings, Subscription, create_app
+from tests.services.services_lab import UNREACHABLE, Lab
 
 STORED = {
     "type": "sample.stored",

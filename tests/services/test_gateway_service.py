@@ -4,12 +4,12 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from services_lab import DNA, UNREACHABLE, Lab
 
 from services.gateway import create_app
 from services.gateway.clients import SampleClient
 from services.sample import create_app as sample_app
 from services.sample.clients import SequencingClient, StorageClient
+from tests.services.services_lab import DNA, UNREACHABLE, Lab
 
 
 def test_register_and_read_back_through_the_gateway(lab: Lab) -> None:

@@ -1,9 +1,9 @@
 """Notification service through its ASGI app, and its event-message handler as a plain function."""
 
 import pytest
-from services_lab import Lab
 
 from services.notification import NotificationStore, UnhandledMessage, handle_event
+from tests.services.services_lab import Lab
 
 COMPLETED = {
     "channel": "email",

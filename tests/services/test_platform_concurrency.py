@@ -5,10 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from services_lab import DNA
 
 from services.runner import Platform, run_all
 from services.storage import StorageSettings
+from tests.services.services_lab import DNA
 
 
 @pytest.fixture(scope="module")

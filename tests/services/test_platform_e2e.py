@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
-from services_lab import DNA
 
 from services.runner import Platform, run_all
 from services.storage import StorageSettings
+from tests.services.services_lab import DNA
 
 
 def eventually(read: Callable[[], Any], ok: Callable[[Any], bool], timeout_s: float = 5.0) -> Any:

@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from services_lab import DNA, UNREACHABLE, Lab, build_lab
 
 from services.sample import create_app
 from services.sample.clients import SequencingClient, StorageClient
 from services.storage import StorageSettings
+from tests.services.services_lab import DNA, UNREACHABLE, Lab, build_lab
 
 
 def register(lab: Lab, **changes: Any) -> dict[str, Any]:

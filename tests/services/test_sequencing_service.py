@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from services_lab import UNREACHABLE, Lab
 
 from services.sequencing import create_app
 from services.sequencing.clients import NotificationClient
+from tests.services.services_lab import UNREACHABLE, Lab
 
 JOB: dict[str, Any] = {
     "sample_ids": ["smp-1", "smp-2"],

@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 
 import pytest
-from services_lab import DNA, UNREACHABLE
 
 from services.common.errors import Conflict, NotFound, Unavailable, Unprocessable
 from services.event.clients import SubscriberClient
@@ -13,6 +12,7 @@ from services.sample import create_app as sample_app
 from services.sample.clients import SequencingClient, SequencingJob, StorageClient, StorageLocation
 from services.sequencing.clients import NotificationClient, SentNotification
 from services.storage.clients import EventClient, PublishedEvent
+from tests.services.services_lab import DNA, UNREACHABLE
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
 """Storage service through its ASGI app, announcing to the real event app."""
 
 from fastapi.testclient import TestClient
-from services_lab import UNREACHABLE, Lab, build_lab
 
 from services.storage import StorageSettings, create_app
 from services.storage.clients import EventClient
+from tests.services.services_lab import UNREACHABLE, Lab, build_lab
 
 
 def test_zones_report_capacity_and_use(lab: Lab) -> None:
