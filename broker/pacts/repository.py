@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from broker.db.models import (
@@ -132,11 +132,11 @@ def _point_latest_at(session: Session, publication: PactPublication) -> None:
         consumer_id=publication.consumer_id,
         created_at=publication.created_at,
     )
-    current_revision = (
-        select(PactPublication.revision_number)
-        .where(PactPublication.id == LatestPub.pact_publication_id)
-        .scalar_subquery()
-    )
+    # Plain SQL: SQLAlchemy would not correlate a subquery inside ON CONFLICT to the conflicting row.
+    newer = text(
+        "(SELECT pp.revision_number FROM pact_publications pp "
+        "WHERE pp.id = latest_pact_publication_ids_for_consumer_versions.pact_publication_id) < :revision"
+    ).bindparams(revision=publication.revision_number)
     stmt = stmt.on_conflict_do_update(
         index_elements=["consumer_version_id", "provider_id"],
         set_={
@@ -144,7 +144,7 @@ def _point_latest_at(session: Session, publication: PactPublication) -> None:
             "pact_version_id": stmt.excluded.pact_version_id,
             "created_at": stmt.excluded.created_at,
         },
-        where=current_revision < publication.revision_number,
+        where=newer,
     )
     session.execute(stmt)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
@@ -162,7 +162,10 @@ def add_to_branch(session: Session, version: Version, branch: Branch) -> tuple[B
 
 def _move_head(session: Session, branch: Branch, branch_version: BranchVersion, version: Version) -> None:
     # The WHERE makes "only move forwards" atomic: two concurrent writers cannot move the head backwards.
-    current_order = select(Version.order).where(Version.id == BranchHead.version_id).scalar_subquery()
+    # Plain SQL: SQLAlchemy would not correlate a subquery inside ON CONFLICT to the conflicting row.
+    newer = text(
+        '(SELECT v."order" FROM versions v WHERE v.id = branch_heads.version_id) < :new_order'
+    ).bindparams(new_order=version.order)
     stmt = dialect_insert(session, BranchHead).values(
         branch_id=branch.id,
         branch_version_id=branch_version.id,
@@ -173,7 +176,7 @@ def _move_head(session: Session, branch: Branch, branch_version: BranchVersion, 
     stmt = stmt.on_conflict_do_update(
         index_elements=["branch_id"],
         set_={"branch_version_id": stmt.excluded.branch_version_id, "version_id": stmt.excluded.version_id},
-        where=current_order < version.order,
+        where=newer,
     )
     session.execute(stmt)
 

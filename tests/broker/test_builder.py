@@ -41,7 +41,15 @@ def test_builds_a_scenario_that_reads_like_its_sentence(td: TestDataBuilder, ses
 
 
 def test_branch_head_only_moves_forwards(td: TestDataBuilder, session: Session) -> None:
+    td.create_consumer("Bar").create_consumer_version("1", branch="main").create_consumer_version(
+        "2", branch="dev"
+    )
     td.create_consumer("Foo").create_consumer_version("1").create_consumer_version("2", branch="main")
     td.create_version("Foo", "1", branch="main")  # older version joins the branch later
-    head = session.execute(select(BranchHead)).scalar_one()
+    head = session.execute(
+        select(BranchHead).where(
+            BranchHead.pacticipant_id == td.consumer.id, BranchHead.branch_name == "main"
+        )  # type: ignore[union-attr]
+    ).scalar_one()
     assert head.version_id == td.consumer_version.id  # type: ignore[union-attr]
+    assert session.execute(select(func.count()).select_from(BranchHead)).scalar_one() == 3

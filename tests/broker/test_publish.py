@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broker.app import create_app
 from broker.db.models import Integration, Pacticipant, PactPublication, PactVersion, Tag, Version
-from broker.testing import pact_content
+from broker.settings import BrokerSettings
+from broker.testing import TestDataBuilder, pact_content
 from tests.broker.helpers import publish_body
 
 
@@ -210,3 +212,17 @@ def test_legacy_patch_merges_interactions_and_delete_removes(client: TestClient)
     assert client.patch(url, json=clash).status_code == 409
     assert client.delete(url).status_code == 204
     assert client.get(url).status_code == 404
+
+
+def test_allowed_modification_moves_the_latest_pointer_to_the_new_revision(
+    broker_settings: BrokerSettings, td: TestDataBuilder
+) -> None:
+    td.publish_pact("Other", "1", "Bar").publish_pact("Foo", "0", "Bar").publish_pact("Foo", "1", "Baz")
+    settings = broker_settings.model_copy(update={"allow_dangerous_contract_modification": True})
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/contracts/publish", json=publish_body()).status_code == 200
+        assert client.post("/contracts/publish", json=publish_body(description="changed")).status_code == 200
+        latest = client.get("/pacts/provider/Bar/consumer/Foo/version/1").json()
+        assert latest["interactions"][0]["description"] == "changed"
+        other = client.get("/pacts/provider/Bar/consumer/Other/version/1").json()
+        assert other["interactions"][0]["description"] == "a request for a sample"
