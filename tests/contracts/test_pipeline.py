@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from contracts._runs import run_consumer_tests
+from contracts.broker_client import BrokerClient
 from contracts.cli import app as cli
-from contracts.pipeline import Pipeline, deployment_order
+from contracts.pipeline import Pipeline, deployment_order, embedded_broker
 from contracts.versioning import VersionInfo
 
 CONSUMER_TEST = """
@@ -165,3 +166,15 @@ def test_the_verify_command_runs_a_providers_modules_against_local_pacts(
         assert "sample does not honour its consumers' pacts" in outcome.output
     unknown = CliRunner().invoke(cli, ["verify", "storage", "--pact-dir", str(pacts)])
     assert unknown.exit_code == 2 and "No verification module for 'storage'" in unknown.output
+
+
+def test_pipeline_against_a_given_broker_can_be_run_again_for_the_same_version(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    with embedded_broker() as url:
+        first = Pipeline(project, broker_url=url, version=VersionInfo("3.0.0", "main")).run()
+        again = Pipeline(project, broker_url=url, version=VersionInfo("3.0.0", "main")).run()
+        with BrokerClient(url) as broker:
+            assert broker.can_i_deploy("gateway", "3.0.0", "production").deployable is True
+    assert first.broker_url == again.broker_url == url
+    assert first.ok and again.ok
+    assert [v.recorded for v in again.verdicts] == [True, True]
