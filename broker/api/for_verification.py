@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from broker.api.deps import DbSession, UrlBuilder, read_json_object
 from broker.api.hal import HalResponse, Urls, link
-from broker.api.rack_query import parse_nested_query
+from broker.api.matrix import nested_query
 from broker.errors import ValidationFailed
 from broker.pacts.metadata import encode as encode_metadata
 from broker.verifiable_pacts.messages import VerifiablePact, VerifiablePactMessages, build_notices
@@ -37,7 +37,7 @@ def get_pacts_for_verification(
     provider: str, request: Request, session: DbSession, urls: UrlBuilder
 ) -> JSONResponse:
     """The first clients used GET with snake_case parameters; still served, with a WARNING notice."""
-    body = body_from_query_string(parse_nested_query(request.url.query))
+    body = body_from_query_string(nested_query(request))
     return _answer(provider, body, session, urls, deprecated=True)
 
 

@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 
 from broker.api.deps import DbSession, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link, timestamp
-from broker.api.rack_query import parse_nested_query
+from broker.api.rack_query import RackQueryError, parse_nested_query
+from broker.errors import ValidationFailed
 from broker.matrix.query import parse_can_i_deploy_query, parse_matrix_query
 from broker.matrix.resolved import MatrixRow
 from broker.matrix.service import MatrixAnswer, MatrixService
@@ -23,6 +24,14 @@ from broker.pacts.metadata import encode as encode_metadata
 router = APIRouter(tags=["matrix"])
 
 
+def nested_query(request: Request) -> dict[str, Any]:
+    """The Rack-parsed query string; a query Rack would refuse is a 400 naming the problem."""
+    try:
+        return parse_nested_query(request.url.query)
+    except RackQueryError as exc:
+        raise ValidationFailed.one("query", str(exc)) from None
+
+
 def _errors(errors: list[str] | dict[str, list[str]]) -> JSONResponse:
     # The matrix reports a list (its validation predates the field-keyed contracts); can-i-deploy a hash.
     return JSONResponse({"errors": errors}, status_code=400)
@@ -30,7 +39,7 @@ def _errors(errors: list[str] | dict[str, list[str]]) -> JSONResponse:
 
 @router.get("/matrix")
 def get_matrix(request: Request, session: DbSession, urls: UrlBuilder) -> JSONResponse:
-    query = parse_matrix_query(parse_nested_query(request.url.query))
+    query = parse_matrix_query(nested_query(request))
     service = MatrixService(session)
     errors = service.validate_matrix_query(query)
     if errors:
@@ -40,7 +49,7 @@ def get_matrix(request: Request, session: DbSession, urls: UrlBuilder) -> JSONRe
 
 @router.get("/can-i-deploy")
 def get_can_i_deploy(request: Request, session: DbSession, urls: UrlBuilder) -> JSONResponse:
-    params = parse_nested_query(request.url.query)
+    params = nested_query(request)
     service = MatrixService(session)
     errors = service.validate_can_i_deploy(params)
     if errors:

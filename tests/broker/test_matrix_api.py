@@ -141,6 +141,9 @@ def test_invalid_matrix_queries_list_every_error(client: TestClient, td: TestDat
         "Pacticipant Meep not found",
     ]
     assert client.get("/matrix").json()["errors"] == ["Please provide 1 or more version selectors."]
+    malformed = client.get("/matrix?q=Foo&q[][pacticipant]=Bar")
+    assert malformed.status_code == 400
+    assert "query" in malformed.json()["errors"]
     options = client.get("/matrix?q[][pacticipant]=Foo&tag=prod&environment=nowhere&latest=true&limit=0")
     assert options.json()["errors"] == [
         "Cannot specify more than one of tag, environment and mainBranch.",
