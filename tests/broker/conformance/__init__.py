@@ -1,0 +1,1 @@
+"""Consumer-driven conformance: our broker verified against the official clients' pacts."""

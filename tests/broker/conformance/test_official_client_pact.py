@@ -1,0 +1,207 @@
+"""Our broker verified as the provider "Pact Broker" against the official Ruby client's consumer pact.
+
+The pact is pact_broker-client's `spec/pacts/pact_broker_client-pact_broker.json` (64 interactions); the
+reference broker verifies the same file in its CI (`spec/service_consumers/`). It is not committed here
+(fetched files stay out of the repository), so the test finds it at run time:
+
+    PACT_BROKER_CLIENT_PACT=/path/to/pact_broker_client-pact_broker.json \
+        .venv/bin/pytest tests/broker/conformance -q
+
+else `<repo>/../shared/reference/pact_broker_client-pact_broker.json`, else the test is skipped.
+
+`KNOWN_FAILING` lists the interactions we do not pass yet, each with the reason. The test fails when any
+other interaction fails, and also when a listed one passes, so the list always says where we stand.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from pact import Verifier
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.types import ASGIApp
+
+from broker.app import create_app
+from broker.settings import BrokerSettings
+from tests.broker.conformance.hal_relation_proxy import HalRelationProxy
+from tests.broker.conformance.provider_states import reset, set_up
+
+REPO = Path(__file__).resolve().parents[3]
+PACT_FILE_NAME = "pact_broker_client-pact_broker.json"
+INTERACTION_COUNT = 64
+
+_PRICING_AND_CONDOR = " [given the 'Pricing Service' and 'Condor' already exist in the pact-broker]"
+_WEBHOOKS_TODO = "webhooks: /webhooks endpoints not served yet (broker/webhooks, in progress)"
+_ERROR_TYPE = (
+    "errors are served as application/json; the reference (and the client's pact) says "
+    "application/hal+json;charset=utf-8 (broker/api/errors.py)"
+)
+
+# "<description> [given <state>]" -> why it fails (and whose part of the broker it is).
+KNOWN_FAILING: dict[str, str] = {
+    "a request to list the latest pacts [given a pact between Condor and the Pricing Service exists]": (
+        "GET /pacts/latest: pacts[]._links.self must be [<pair>/latest, <pair>/version/1.3.0]; we emit "
+        "[<pair>/version/1.3.0, <pair>/pact-version/<sha>] (broker/api/pacts.py)"
+    ),
+    "a request to list pacticipants [given 'Condor' exists in the pact-broker]": (
+        "GET /pacticipants: the deprecated `pacticipants` array (name, _links.self, "
+        "_embedded.latest-version{number, _links.self}) and `_links.pacticipants` [{href, title}] are "
+        "missing (broker/api/pacticipants.py)"
+    ),
+    "a request to get the Pricing Service [given the 'Pricing Service' already exists in the pact-broker]": (
+        "GET /pacticipants/{name}: `_links.versions` and `_embedded.latest-version` {number, _links.self} "
+        "are missing (broker/api/pacticipants.py, decorators.py)"
+    ),
+    "a request for the compatibility matrix for a pacticipant that does not exist": "GET /matrix 400: "
+    + _ERROR_TYPE,
+    "a request to create a webhook with a JSON body for a consumer and provider" + _PRICING_AND_CONDOR: (
+        _WEBHOOKS_TODO
+    ),
+    "a request to create a webhook with every possible event type" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
+    "a request to create a webhook with a non-JSON body for a consumer and provider" + _PRICING_AND_CONDOR: (
+        _WEBHOOKS_TODO
+    ),
+    "an invalid request to create a webhook for a consumer and provider"
+    + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
+    "a request to create a webhook for a consumer and provider [given 'Condor' does not exist in the "
+    "pact-broker]": "404 for a missing pacticipant: " + _ERROR_TYPE,
+    "a request to create a webhook with a JSON body for a consumer" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
+    "a request to create a webhook with a JSON body for a consumer specified by a label": _WEBHOOKS_TODO,
+    "a request to create a webhook with a JSON body for a consumer that does not exist": _WEBHOOKS_TODO,
+    "a request to create a webhook with a JSON body for a provider" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
+    "a request to create a webhook with a JSON body for a provider specified by a label": _WEBHOOKS_TODO,
+    "a request to create a global webhook with a JSON body": _WEBHOOKS_TODO,
+    "a request to create a webhook with a JSON body and a uuid" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
+    "a request to update a webhook [given a webhook with the uuid 696c5f93-1b7f-44bc-8d03-59440fcaa9a0 "
+    "exists]": _WEBHOOKS_TODO,
+}
+
+
+class ConformanceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    pact_broker_client_pact: Path | None = None
+
+
+def client_pact_path() -> Path | None:
+    configured = ConformanceSettings().pact_broker_client_pact
+    if configured is not None:
+        return configured
+    fallback = REPO.parent / "shared" / "reference" / PACT_FILE_NAME
+    return fallback if fallback.is_file() else None
+
+
+def interaction_key(description: str, states: list[str]) -> str:
+    return description + (f" [given {'; '.join(states)}]" if states else "")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """The app over real HTTP from a uvicorn thread; yields its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the broker did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def client_pact() -> Path:
+    path = client_pact_path()
+    if path is None or not path.is_file():
+        pytest.skip(
+            "the official client's pact is not available: set PACT_BROKER_CLIENT_PACT=<path> "
+            f"(pact_broker-client spec/pacts/{PACT_FILE_NAME})"
+        )
+    return path
+
+
+def verify_against_client_pact(settings: BrokerSettings, pact_path: Path) -> tuple[dict[str, bool], str]:
+    """Runs the Verifier; returns each interaction's outcome and a readable report of the failures."""
+    # The client's pact has literal http://example.org hrefs: the reference verifies with that base URL.
+    app = create_app(settings.model_copy(update={"base_url": "http://example.org"}))
+    pact: dict[str, Any] = json.loads(pact_path.read_text())
+    proxy = HalRelationProxy(app, pact)
+    state_errors: dict[str, str] = {}
+
+    def state_handler(state: str, action: str, parameters: dict[str, Any] | None) -> None:
+        # Errors are recorded, not raised: the core retries a failing state change with back-off for
+        # minutes. An interaction whose state could not be set up counts as failed below.
+        try:
+            if action == "setup":
+                set_up(app.state.engine, app.state.session_factory, state)
+            else:
+                reset(app.state.engine)
+        except Exception as exc:
+            state_errors[state] = f"{action}: {type(exc).__name__}: {exc}"
+
+    with serve(proxy) as url:
+        verifier = (
+            Verifier("Pact Broker", host="127.0.0.1")
+            .add_transport(url=url)
+            .add_source(pact_path)
+            .state_handler(state_handler, teardown=True)
+        )
+        # A failed run raises; the failures are read from the results below, per interaction.
+        with suppress(RuntimeError):
+            verifier.verify()
+        results: dict[str, Any] = verifier.results
+        output = verifier.output(strip_ansi=True)
+    reset(app.state.engine)
+    app.state.engine.dispose()
+
+    outcomes: dict[str, bool] = {}
+    report: list[str] = []
+    for item in results.get("interactionResults", []):
+        states = [str(s) for s in item.get("providerStates", [])]
+        key = interaction_key(str(item.get("description")), states)
+        broken_states = [f"state {s!r} -> {state_errors[s]}" for s in states if s in state_errors]
+        outcomes[key] = item.get("result") == "OK" and not broken_states
+        if not outcomes[key]:
+            details = broken_states or [json.dumps(item.get("mismatch"))[:1500]]
+            report.append(f"FAILED {key}\n    " + "\n    ".join(details))
+    report.extend(f"placeholder {a} -> {b}" for a, b in proxy.rewrites if b.startswith("UNRESOLVED"))
+    if not outcomes:
+        report.append(output[-5000:])
+    return outcomes, "\n".join(report)
+
+
+@pytest.mark.timeout(900)
+def test_the_broker_honours_the_official_client_pact(
+    broker_settings: BrokerSettings, client_pact: Path
+) -> None:
+    outcomes, report = verify_against_client_pact(broker_settings, client_pact)
+    passed = sum(outcomes.values())
+    print(f"\n{passed}/{len(outcomes)} interactions of the official client's pact pass\n{report}")
+
+    assert len(outcomes) == INTERACTION_COUNT, report
+    failing = {key for key, ok in outcomes.items() if not ok}
+    unexpected = sorted(failing - KNOWN_FAILING.keys())
+    now_passing = sorted(KNOWN_FAILING.keys() - failing)
+    assert not unexpected, f"{len(unexpected)} interactions fail that are not in KNOWN_FAILING:\n{report}"
+    assert not now_passing, f"these pass now; remove them from KNOWN_FAILING: {now_passing}"
+    assert passed == INTERACTION_COUNT - len(KNOWN_FAILING)
