@@ -1,0 +1,237 @@
+"""Latency of the broker's hot requests on a large seeded history, SQLite and PostgreSQL, full and 1/10th.
+
+    python -m benchmarks.broker_bench                       # both backends, full and 1/10th datasets
+    python -m benchmarks.broker_bench --backends postgresql --scales 1 --requests 100
+
+For each backend and dataset size: a throwaway database is seeded (`benchmarks.dataset`), the broker runs
+in a uvicorn subprocess (one worker, 127.0.0.1), and one httpx client sends each request shape
+`--requests` times in a row after a warm-up. Printed per shape: p50/p95/p99 latency, requests per second
+(sequential, one client: 1 / mean latency) and the latency divided by the heartbeat's latency in the same
+run (the cost of the work itself, free of how busy the machine was). Results also go to
+`benchmarks/results/bench-<UTC time>.json`.
+
+Targets (issue 6): can-i-deploy and matrix p95 < 10 ms, for-verification and publish p95 < 25 ms, each at
+most 1.5x its own p95 on the 1/10th dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks import shapes
+from benchmarks.dataset import DatasetSpec, KnownAnswers, seed
+from benchmarks.server import broker_process, throwaway_database
+
+RESULTS_DIR = Path(__file__).parent / "results"
+TARGET_P95_MS = {
+    "can-i-deploy": 10.0,
+    "matrix": 10.0,
+    "for-verification": 25.0,
+    "publish contract": 25.0,
+}
+MAX_GROWTH = 1.5
+
+
+@dataclass
+class Figures:
+    shape: str
+    requests: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    req_per_s: float
+    p50_vs_heartbeat: float = 0.0
+    p95_vs_heartbeat: float = 0.0
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    k = max(0, min(len(sorted_values) - 1, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[k]
+
+
+def measure(
+    client: httpx.Client, name: str, shape: shapes.Shape, requests: int, warmup: int, max_seconds: float
+) -> Figures:
+    counter = 0
+
+    def send() -> float:
+        nonlocal counter
+        req = shape(counter)
+        counter += 1
+        started = time.perf_counter()
+        response = client.request(req.method, req.url, params=req.params, json=req.json)
+        elapsed = time.perf_counter() - started
+        if response.status_code not in req.expect:
+            raise RuntimeError(
+                f"{name}: {req.method} {req.url} -> {response.status_code} {response.text[:300]}"
+            )
+        return elapsed
+
+    for _ in range(warmup):
+        send()
+    latencies: list[float] = []
+    deadline = time.perf_counter() + max_seconds
+    while len(latencies) < requests and (time.perf_counter() < deadline or len(latencies) < 20):
+        latencies.append(send())
+    latencies.sort()
+    ms = [x * 1000 for x in latencies]
+    return Figures(
+        name,
+        len(ms),
+        round(percentile(ms, 50), 2),
+        round(percentile(ms, 95), 2),
+        round(percentile(ms, 99), 2),
+        round(len(ms) / sum(latencies), 1),
+    )
+
+
+def environment_uuid(client: httpx.Client, name: str) -> str:
+    body = client.get("/environments").json()
+    for env in body["_embedded"]["environments"]:
+        if env["name"] == name:
+            return str(env["uuid"])
+    raise RuntimeError(f"environment {name} not found")
+
+
+def check_answers(client: httpx.Client, known: KnownAnswers) -> None:
+    """The seeded broker must give the verdicts the generator planted before its speed means anything."""
+    for consumer, version, env, expected in known.sampled_verdicts:
+        got = client.get(
+            "/can-i-deploy", params={"pacticipant": consumer, "version": version, "environment": env}
+        ).json()["summary"]["deployable"]
+        if got is not expected:
+            raise RuntimeError(
+                f"can-i-deploy {consumer} {version} to {env}: broker says {got}, expected {expected}"
+            )
+
+
+def run_one(backend: str, scale: float, args: argparse.Namespace) -> dict[str, Any]:
+    spec = DatasetSpec().scaled(scale)
+    with throwaway_database(backend) as url:
+        started = time.perf_counter()
+        known = seed(url, spec)
+        seeded_in = time.perf_counter() - started
+        print(f"[{backend} x{scale}] seeded {known.counts} in {seeded_in:.1f} s", flush=True)
+        with broker_process(url) as base, httpx.Client(base_url=base, timeout=60) as client:
+            check_answers(client, known)
+            run = f"{backend[:2]}{int(scale * 100)}-{int(time.time())}"
+            plan: list[tuple[str, shapes.Shape]] = [
+                ("heartbeat", shapes.heartbeat),
+                ("can-i-deploy", shapes.can_i_deploy(known)),
+                ("matrix", shapes.matrix(known)),
+                ("for-verification", shapes.for_verification(known)),
+                ("publish contract", shapes.publish(known, run)),
+                ("publish verification", shapes.verification_result(known, run)),
+                ("index", shapes.index),
+            ]
+            figures = [measure(client, n, s, args.requests, args.warmup, args.max_seconds) for n, s in plan]
+            # A second heartbeat pass after the others: the ratio uses the mean of both passes.
+            again = measure(
+                client, "heartbeat", shapes.heartbeat, args.requests, args.warmup, args.max_seconds
+            )
+    hb50 = (figures[0].p50_ms + again.p50_ms) / 2
+    hb95 = (figures[0].p95_ms + again.p95_ms) / 2
+    for f in figures:
+        f.p50_vs_heartbeat = round(f.p50_ms / hb50, 1)
+        f.p95_vs_heartbeat = round(f.p95_ms / hb95, 1)
+    return {
+        "backend": backend,
+        "scale": scale,
+        "spec": asdict(spec),
+        "rows": known.counts,
+        "seed_seconds": round(seeded_in, 1),
+        "figures": [asdict(f) for f in figures],
+    }
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    header = f"{'backend':<11}{'dataset':<9}{'request':<22}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    header += f"{'req/s':>8}{'p50/hb':>8}{'p95/hb':>8}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        label = "full" if r["scale"] == 1 else f"x{r['scale']}"
+        for f in r["figures"]:
+            print(
+                f"{r['backend']:<11}{label:<9}{f['shape']:<22}{f['p50_ms']:>8.2f}{f['p95_ms']:>8.2f}"
+                f"{f['p99_ms']:>8.2f}{f['req_per_s']:>8.1f}{f['p50_vs_heartbeat']:>8.1f}{f['p95_vs_heartbeat']:>8.1f}"
+            )
+
+
+def check_targets(results: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    by = {(r["backend"], r["scale"]): {f["shape"]: f for f in r["figures"]} for r in results}
+    for (backend, scale), figs in sorted(by.items()):
+        if scale != 1:
+            continue
+        small = next((by[(b, s)] for (b, s) in by if b == backend and s != 1), None)
+        for shape, target in TARGET_P95_MS.items():
+            p95 = figs[shape]["p95_ms"]
+            verdict = "ok " if p95 < target else "MISS"
+            line = f"{verdict} {backend:<11}{shape:<18} p95 {p95:7.2f} ms (target < {target:.0f} ms)"
+            if small is not None:
+                growth = p95 / small[shape]["p95_ms"]
+                mark = "ok" if growth <= MAX_GROWTH else "MISS"
+                line += f"; growth vs 1/10th x{growth:.2f} ({mark}, target <= {MAX_GROWTH})"
+            lines.append(line)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Broker latency benchmark (issue 6)")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--scales", default="1,0.1", help="history size factors; 1 = the issue's sizes")
+    parser.add_argument("--requests", type=int, default=300, help="measured requests per shape")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--max-seconds", type=float, default=30.0, help="cap per shape (at least 20 requests)"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+    results = []
+    for backend in args.backends.split(","):
+        for scale in (float(s) for s in args.scales.split(",")):
+            results.append(run_one(backend.strip(), scale, args))
+    print()
+    print_table(results)
+    print()
+    targets = check_targets(results)
+    print("\n".join(targets))
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS_DIR / f"bench-{stamp}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "when": stamp,
+                "command": " ".join(
+                    [Path(sys.executable).name, "-m", "benchmarks.broker_bench", *sys.argv[1:]]
+                ),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "load": os.getloadavg(),
+                },
+                "results": results,
+                "targets": targets,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nresults: {out}")
+
+
+if __name__ == "__main__":
+    main()
