@@ -71,7 +71,7 @@ def measure(
         req = shape(counter)
         counter += 1
         started = time.perf_counter()
-        response = client.request(req.method, req.url, params=req.params, json=req.json)
+        response = client.request(req.method, req.url, json=req.json)
         elapsed = time.perf_counter() - started
         if response.status_code not in req.expect:
             raise RuntimeError(

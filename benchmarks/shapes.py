@@ -21,7 +21,6 @@ from benchmarks.dataset import KnownAnswers, pact_document
 class Request:
     method: str
     url: str
-    params: list[tuple[str, str]] | None = None
     json: dict[str, Any] | None = None
     expect: tuple[int, ...] = (200,)
 
@@ -47,7 +46,7 @@ def can_i_deploy(known: KnownAnswers) -> Shape:
             ("version", known.deployable_version),
             ("environment", known.environment),
         ]
-        return Request("GET", "/can-i-deploy", params=params)
+        return Request("GET", "/can-i-deploy?" + urlencode(params))
 
     return build
 
