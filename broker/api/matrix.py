@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from broker.api.deps import DbSession, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link, timestamp
 from broker.api.rack_query import RackQueryError, parse_nested_query
-from broker.errors import ValidationFailed
-from broker.matrix.query import parse_can_i_deploy_query, parse_matrix_query
+from broker.errors import NotFound, ValidationFailed
+from broker.matrix.query import UnresolvedSelector, parse_can_i_deploy_query, parse_matrix_query
 from broker.matrix.resolved import MatrixRow
 from broker.matrix.service import MatrixAnswer, MatrixService
 from broker.matrix.summary import VersionDetails
@@ -44,6 +44,25 @@ def get_matrix(request: Request, session: DbSession, urls: UrlBuilder) -> JSONRe
     errors = service.validate_matrix_query(query)
     if errors:
         return _errors(errors)
+    return HalResponse(matrix_body(service.find(query), urls))
+
+
+@router.get("/matrix/provider/{provider}/consumer/{consumer}")
+def get_matrix_for_consumer_and_provider(
+    provider: str, consumer: str, request: Request, session: DbSession, urls: UrlBuilder
+) -> JSONResponse:
+    """Every version of one integration; the options (latestby, limit, success...) are as on /matrix."""
+    query = parse_matrix_query(nested_query(request))
+    service = MatrixService(session)
+    if not service.pacticipants_exist(consumer, provider):
+        raise NotFound(f"No integration between consumer '{consumer}' and provider '{provider}' found")
+    errors = service.validate_matrix_options(query)
+    if errors:
+        return _errors(errors)
+    query.selectors = [
+        UnresolvedSelector(pacticipant_name=consumer),
+        UnresolvedSelector(pacticipant_name=provider),
+    ]
     return HalResponse(matrix_body(service.find(query), urls))
 
 

@@ -61,6 +61,19 @@ class MatrixService:
             errors.append("The limit must be 1 or greater.")
         return errors
 
+    def validate_matrix_options(self, query: MatrixQuery) -> list[str]:
+        """Only the options (for URLs that name the pacticipants in the path)."""
+        return [
+            e
+            for e in self.validate_matrix_query(
+                query.model_copy(update={"selectors": [], "ignore_selectors": []})
+            )
+            if e != "Please provide 1 or more version selectors."
+        ]
+
+    def pacticipants_exist(self, *names: str) -> bool:
+        return self.repository.existing_pacticipant_names(names) == set(names)
+
     def validate_can_i_deploy(self, params: dict[str, Any]) -> dict[str, list[str]]:
         errors = can_i_deploy_errors(params)
         name = params.get("pacticipant")

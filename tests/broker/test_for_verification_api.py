@@ -329,3 +329,27 @@ def test_unknown_provider_is_404_and_bad_selectors_are_400(client: TestClient, t
         "/pacts/provider/Bar/for-verification", content="x", headers={"Content-Type": "text/plain"}
     )
     assert not_json.status_code == 415
+
+
+def test_wip_by_provider_tags(client: TestClient, td: TestDataBuilder) -> None:
+    (
+        td.create_provider("Bar")
+        .create_consumer("Foo")
+        .create_consumer_version("1", tags=["main"])
+        .create_pact("Bar", description="main")
+        .create_consumer_version("2", tags=["feat"])
+        .create_pact("Bar", description="feat")
+    )
+    body = {
+        "consumerVersionSelectors": [{"tag": "main", "latest": True}],
+        "providerVersionTags": ["dev"],
+        "includeWipPactsSince": "2000-01-01",
+    }
+    found = pacts_for(client, body)
+    assert [(p["shortDescription"], p["verificationProperties"].get("wip")) for p in found] == [
+        ("latest with tag main", None),
+        ("latest with tag feat", True),
+    ]
+    assert "a version of Bar with tag 'dev'" in found[1]["verificationProperties"]["notices"][0]["text"]
+    td.create_verification("5", tags=["dev"])
+    assert len(pacts_for(client, body)) == 1

@@ -167,3 +167,39 @@ def test_matrix_runs_a_bounded_number_of_queries(
         body = matrix(client, "q[][pacticipant]=Foo&q[][pacticipant]=Bar&latestby=cvpv")
     print(f"matrix SELECT statements: {len(small)} for 5 rows, {len(large)} for {len(body['matrix'])} rows")
     assert len(small) == len(large) <= 10
+
+
+def test_matrix_for_one_integration(client: TestClient, td: TestDataBuilder) -> None:
+    _history(td)
+    response = client.get("/matrix/provider/Bar/consumer/Foo?latestby=cvpv")
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["matrix"]) == 5
+    assert body["summary"]["deployable"] is None
+    assert client.get("/matrix/provider/Bar/consumer/Nope").status_code == 404
+    assert client.get("/matrix/provider/Bar/consumer/Foo?limit=0").json()["errors"] == [
+        "The limit must be 1 or greater."
+    ]
+
+
+def test_main_branch_target_checks_the_head_of_each_main_branch(
+    client: TestClient, td: TestDataBuilder
+) -> None:
+    """`can-i-merge`: is this version compatible with the latest main of everything it integrates with?"""
+    (
+        td.create_consumer("Foo", main_branch="main")
+        .create_provider("Bar", main_branch="main")
+        .create_consumer_version("1", branch="feat")
+        .create_pact("Bar")
+        .create_verification("1", branch="main")
+    )
+    query = "q[][pacticipant]=Foo&q[][version]=1&latestby=cvp&mainBranch=true&latest=true"
+    body = matrix(client, query)
+    assert body["summary"]["deployable"] is True
+    td.create_provider_version("2", branch="main")  # a newer main head that has not verified the pact
+    body = matrix(client, query)
+    assert body["summary"]["deployable"] is None
+    assert body["summary"]["reason"] == (
+        "There is no verified pact between version 1 of Foo and the latest version of Bar from branch main "
+        "(2)"
+    )
