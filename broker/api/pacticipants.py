@@ -174,7 +174,7 @@ def patch_version(
 @router.delete("/pacticipants/{name}/versions/{number}", status_code=204)
 def delete_version(name: str, number: str, db: DbSession) -> Response:
     p = pacticipants.get(db, name)
-    db.delete(versions.get(db, p, number))
+    versions.delete(db, versions.get(db, p, number))
     return Response(status_code=204)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
@@ -220,3 +220,25 @@ def branch_versions_page(session: Session, branch_id: int, number: int, size: in
         .limit(size)
     )
     return list(session.execute(stmt).scalars())
+
+
+def reset_head(session: Session, branch_id: int) -> None:
+    """After a version leaves a branch (its deletion), point the head at the newest version still on it."""
+    newest = session.execute(
+        select(BranchVersion)
+        .where(BranchVersion.branch_id == branch_id)
+        .order_by(BranchVersion.version_order.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    session.execute(delete(BranchHead).where(BranchHead.branch_id == branch_id))
+    if newest is not None:
+        session.add(
+            BranchHead(
+                branch_id=branch_id,
+                branch_version_id=newest.id,
+                version_id=newest.version_id,
+                pacticipant_id=newest.pacticipant_id,
+                branch_name=newest.branch_name,
+            )
+        )
+        session.flush()

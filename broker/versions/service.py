@@ -98,3 +98,13 @@ def latest_on_branch(session: Session, pacticipant: Pacticipant, branch: str) ->
     if version is None:
         raise NotFound(f"No version of pacticipant '{pacticipant.name}' on branch '{branch}' found")
     return version
+
+
+def delete(session: Session, version: Version) -> None:
+    """Deletes the version (its tags, branch memberships, pacts and results go with it, by cascade) and
+    moves the heads of its branches back to the newest remaining version."""
+    branch_ids = [bv.branch_id for bv in repository.branch_versions_for(session, [version.id])[version.id]]
+    session.delete(version)
+    session.flush()
+    for branch_id in branch_ids:
+        repository.reset_head(session, branch_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from broker.testing import TestDataBuilder
+from broker.app import create_app
+from broker.settings import BrokerSettings
+from broker.testing import TestDataBuilder, pact_content
 
 
 def test_create_update_describe_and_list_pacticipants(client: TestClient) -> None:
@@ -112,3 +114,24 @@ def test_version_put_and_patch(client: TestClient) -> None:
     assert sorted(t["name"] for t in replaced.json()["_embedded"]["tags"]) == ["dev", "qa"]
     assert client.put("/pacticipants/Foo/versions/2", json={"tags": "x"}).status_code == 400
     assert client.get("/pacticipants/Foo/versions/2").status_code == 404
+
+
+def test_deleting_a_version_moves_its_branch_head_back(client: TestClient) -> None:
+    for number in ("1", "2", "3"):
+        assert client.put(f"/pacticipants/Foo/branches/main/versions/{number}", json={}).status_code == 201
+    client.put("/pacts/provider/Bar/consumer/Foo/version/3", json=pact_content("Foo", "Bar"))
+    assert client.delete("/pacticipants/Foo/versions/3").status_code == 204
+    assert client.get("/pacticipants/Foo/branches/main/latest-version").json()["number"] == "2"
+    assert client.get("/pacts/provider/Bar/consumer/Foo/version/3").status_code == 404
+    assert client.delete("/pacticipants/Foo/versions/3").status_code == 404
+    assert client.delete("/pacticipants/Foo").status_code == 204
+    assert client.get("/pacticipants/Foo/versions/2").status_code == 404
+
+
+def test_links_use_the_configured_base_url(broker_settings: BrokerSettings) -> None:
+    settings = broker_settings.model_copy(update={"base_url": "https://broker.example.org/pact/"})
+    with TestClient(create_app(settings)) as client:
+        links = client.get("/").json()["_links"]
+        assert links["pb:pacticipants"]["href"] == "https://broker.example.org/pact/pacticipants"
+        created = client.post("/pacticipants", json={"name": "Sample Service"})
+        assert created.headers["location"] == "https://broker.example.org/pact/pacticipants/Sample%20Service"
