@@ -16,13 +16,12 @@ import json
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from contracts._runs import SuiteRun, run_consumer_tests, run_provider_verification, verification_modules
+from contracts._runs import SuiteRun, run_consumer_tests, run_provider_verifications, verification_modules
 from contracts._serving import serve_in_thread
 from contracts.broker_client import BrokerClient, BrokerError, MatrixRow
 from contracts.settings import BrokerSettings
@@ -132,7 +131,7 @@ class Pipeline:
         consumer_tests: str = "consumer_tests",
         verifications: str = "provider_verification",
         reporter: PipelineReporter | None = None,
-        parallel: int = 3,
+        parallel: int = 1,
     ) -> None:
         self.project_dir = project_dir.resolve()
         self.broker_url = broker_url
@@ -188,25 +187,18 @@ class Pipeline:
         started = time.perf_counter()
         modules = verification_modules(self.project_dir / self.verifications)
         self.reporter.stage_started("provider verification", total=len(modules))
-        # Each provider is its own pytest process, a few at a time: they share nothing but the broker.
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            runs = {
-                provider: pool.submit(
-                    run_provider_verification,
-                    self.project_dir,
-                    provider,
-                    paths,
-                    broker_url=url,
-                    provider_version=version.number,
-                    provider_branch=version.branch,
-                    publish=True,
-                )
-                for provider, paths in modules.items()
-            }
-            for provider in deployment_order(pairs, set(runs)):
-                run = runs[provider].result()
-                self.reporter.step(f"{provider}: {run.summary} ({run.seconds:.2f}s)")
-                result.verifications.append(run)
+        runs = run_provider_verifications(
+            self.project_dir,
+            modules,
+            broker_url=url,
+            provider_version=version.number,
+            provider_branch=version.branch,
+            processes=self.parallel,
+        )
+        for provider in deployment_order(pairs, set(runs)):
+            run = runs[provider]
+            self.reporter.step(f"{provider}: {run.summary} ({run.seconds:.2f}s)")
+            result.verifications.append(run)
         passed = sum(1 for v in result.verifications if v.success)
         self._finish(result, "provider verification", started, f"{passed}/{len(result.verifications)} passed")
 

@@ -41,7 +41,9 @@ def pipeline(
     show_output: Annotated[
         bool, typer.Option("--show-output", help="print every suite's full output")
     ] = False,
-    parallel: Annotated[int, typer.Option("--parallel", help="provider verifications run at once")] = 3,
+    parallel: Annotated[
+        int, typer.Option("--parallel", help="pytest processes sharing the provider verifications")
+    ] = 1,
 ) -> None:
     """Run the whole contract pipeline; exit 1 unless every service may deploy.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from contracts._runs import run_consumer_tests
+from contracts._runs import run_consumer_tests, run_provider_verifications, verification_modules
 from contracts.broker_client import BrokerClient
 from contracts.cli import app as cli
 from contracts.pipeline import Pipeline, deployment_order, embedded_broker
@@ -178,3 +178,20 @@ def test_pipeline_against_a_given_broker_can_be_run_again_for_the_same_version(t
     assert first.broker_url == again.broker_url == url
     assert first.ok and again.ok
     assert [v.recorded for v in again.verdicts] == [True, True]
+
+
+def test_one_pytest_run_for_several_providers_reports_each_provider_on_its_own(tmp_path: Path) -> None:
+    folder = tmp_path / "provider_verification"
+    folder.mkdir()
+    (folder / "test_fine.py").write_text("def test_fine():\n    pass\n")
+    (folder / "test_broken.py").write_text("def test_broken():\n    assert False, 'the provider broke'\n")
+    (folder / "test_typo.py").write_text("def test_typo(:\n")
+    modules = verification_modules(folder)
+    assert sorted(modules) == ["broken", "fine", "typo"]
+    runs = run_provider_verifications(
+        tmp_path, modules, broker_url="http://127.0.0.1:9", provider_version="1", provider_branch="main"
+    )
+    assert (runs["fine"].success, runs["fine"].summary) == (True, "1 passed")
+    assert (runs["broken"].success, runs["broken"].summary) == (False, "1 failed")
+    assert "the provider broke" in runs["broken"].output
+    assert not runs["typo"].success  # a module that does not even import is no verification
