@@ -15,7 +15,7 @@ from broker.api.deps import DbSession, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link, timestamp
 from broker.api.rack_query import RackQueryError, parse_nested_query
 from broker.errors import NotFound, ValidationFailed
-from broker.matrix.query import UnresolvedSelector, parse_can_i_deploy_query, parse_matrix_query
+from broker.matrix.query import MatrixQuery, UnresolvedSelector, parse_can_i_deploy_query, parse_matrix_query
 from broker.matrix.resolved import MatrixRow
 from broker.matrix.service import MatrixAnswer, MatrixService
 from broker.matrix.summary import VersionDetails
@@ -83,15 +83,38 @@ def get_can_i_deploy_branch_to_environment(
     pacticipant: str, branch: str, environment: str, session: DbSession, urls: UrlBuilder
 ) -> JSONResponse:
     """The latest version of a branch, to an environment (the reference's badge-friendly URL)."""
-    service = MatrixService(session)
-    errors = service.validate_can_i_deploy(
-        {"pacticipant": pacticipant, "version": "-", "environment": environment}
+    query = MatrixQuery(
+        selectors=[UnresolvedSelector(pacticipant_name=pacticipant, branch=branch, latest=True)],
+        environment=environment,
+        latestby="cvpv",
     )
-    if errors:
-        return _errors(errors)
-    query = parse_can_i_deploy_query({"pacticipant": pacticipant, "environment": environment})
-    query.selectors = [query.selectors[0].model_copy(update={"branch": branch, "latest": True})]
-    return HalResponse(matrix_body(service.find(query), urls))
+    service = MatrixService(session)
+    if not service.repository.environment_exists(environment):
+        raise NotFound(f"No environment with name '{environment}' found")
+    return HalResponse(matrix_body(_find_existing(service, query), urls))
+
+
+@router.get("/pacticipants/{pacticipant}/latest-version/{tag}/can-i-deploy/to/{to}")
+def get_can_i_deploy_tag_to_tag(
+    pacticipant: str, tag: str, to: str, session: DbSession, urls: UrlBuilder
+) -> JSONResponse:
+    """The latest version with a tag, against the latest versions with the `to` tag."""
+    query = MatrixQuery(
+        selectors=[UnresolvedSelector(pacticipant_name=pacticipant, tag=tag, latest=True)],
+        tag=to,
+        latest=True,
+        latestby="cvp",
+    )
+    return HalResponse(matrix_body(_find_existing(MatrixService(session), query), urls))
+
+
+def _find_existing(service: MatrixService, query: MatrixQuery) -> MatrixAnswer:
+    """These URLs name a version through the path: 404 when there is no such version."""
+    answer = service.find(query)
+    if any(s.specified and s.pacticipant_or_version_does_not_exist for s in answer.results.selectors):
+        selector = query.selectors[0]
+        raise NotFound(f"No version of {selector.pacticipant_name} matching the path was found")
+    return answer
 
 
 # --- the JSON shape -----------------------------------------------------------------------------------------

@@ -224,11 +224,34 @@ def test_bad_queries_get_400_naming_the_field(client: TestClient, td: TestDataBu
 
 def test_branch_latest_version_to_environment(client: TestClient, td: TestDataBuilder) -> None:
     _foo_needs_bar(td).create_verification("2").create_deployed_version_for_provider_version()
-    response = client.get(
-        "/pacticipants/Foo/branches/main/latest-version/can-i-deploy/to-environment/production"
-    )
+    url = "/pacticipants/Foo/branches/{}/latest-version/can-i-deploy/to-environment/{}"
+    response = client.get(url.format("main", "production"))
     assert response.status_code == 200
     assert response.json()["summary"]["deployable"] is True
+    assert client.get(url.format("nope", "production")).status_code == 404
+    assert client.get(url.format("main", "nowhere")).status_code == 404
+
+
+def test_latest_tagged_version_to_tag(client: TestClient, td: TestDataBuilder) -> None:
+    """The reference's tag-to-tag URL: a warning for not naming a version, then the verdict."""
+    (
+        td.create_consumer("Foo")
+        .create_consumer_version("1.2.3", tags=["dev"])
+        .create_pact("Bar")
+        .create_verification("2", tags=["prod"])
+    )
+    response = client.get("/pacticipants/Foo/latest-version/dev/can-i-deploy/to/prod")
+    assert response.status_code == 200
+    assert response.json()["summary"] == {
+        "deployable": True,
+        "reason": "WARN: It is recommended to specify the version number (rather than the tag or branch) "
+        "of the pacticipant you wish to deploy to avoid race conditions. Without a version number, this "
+        "result will not be reliable.\nAll required verification results are published and successful",
+        "success": 1,
+        "failed": 0,
+        "unknown": 0,
+    }
+    assert client.get("/pacticipants/Foo/latest-version/nope/can-i-deploy/to/prod").status_code == 404
 
 
 def test_can_i_deploy_runs_a_bounded_number_of_queries(
