@@ -79,13 +79,11 @@ def pacticipant(urls: Urls, p: Pacticipant, latest: Version | None = None) -> Js
     with_timestamps(body, p.created_at, p.updated_at)
     body["_embedded"] = {"labels": []}
     if latest is not None:
-        body["_embedded"]["latestVersion"] = {
-            "number": latest.number,
-            "_links": {
-                "self": link(urls.version(p.name, latest.number), title="Version", name=latest.number)
-            },
-        }
+        summary = version_summary(urls, p.name, latest)
+        body["_embedded"]["latestVersion"] = summary
+        body["_embedded"]["latest-version"] = summary  # deprecated spelling the Ruby client still reads
     body["_links"] = pacticipant_links(urls, p.name)
+    body["_links"]["versions"] = link(urls.pacticipant(p.name) + "/versions", title="Versions")  # deprecated
     return body
 
 
@@ -326,15 +324,15 @@ def latest_pacts(urls: Urls, rows: Sequence[PactRow], self_href: str) -> Json:
                     },
                 },
                 "_links": {
+                    # as the reference's latest_pacts_decorator.rb: the "latest" URL, then the versioned one
                     "self": [
+                        link(
+                            urls("pacts", "provider", r.provider.name, "consumer", r.consumer.name, "latest")
+                        ),
                         link(
                             urls.pact(r.provider.name, r.consumer.name, r.consumer_version.number),
                             title="Pact",
                             name=pact_title(r),
-                        ),
-                        link(
-                            urls.pact_version(r.provider.name, r.consumer.name, r.pact_version.sha),
-                            title="Pact content version permalink",
                         ),
                     ]
                 },

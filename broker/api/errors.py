@@ -1,4 +1,5 @@
-"""Error bodies in the reference's shapes, or RFC 9457 problem+json when the client asks for it."""
+"""Error bodies in the reference's shapes (served as application/hal+json, as the reference does), or RFC 9457
+problem+json when the client asks for it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from broker.api.hal import base_url
+from broker.api.hal import HAL_JSON, base_url
 from broker.errors import BrokerError, Conflict, ValidationFailed
 
 log = logging.getLogger("broker")
@@ -50,7 +51,7 @@ def validation_response(request: Request, errors: dict[str, list[str]]) -> JSONR
             for message in messages
         ]
         return JSONResponse(body, status_code=400, media_type=PROBLEM_JSON)
-    return JSONResponse({"errors": errors}, status_code=400)
+    return JSONResponse({"errors": errors}, status_code=400, media_type=HAL_JSON)
 
 
 def error_response(request: Request, status: int, message: str, kind: str = "error") -> JSONResponse:
@@ -58,7 +59,7 @@ def error_response(request: Request, status: int, message: str, kind: str = "err
         title = {404: "Not found", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type"}
         body = _problem(request, status, title.get(status, "Error"), kind, message)
         return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-    return JSONResponse({"error": {"message": message}}, status_code=status)
+    return JSONResponse({"error": {"message": message}}, status_code=status, media_type=HAL_JSON)
 
 
 def _kind(exc: BrokerError) -> str:

@@ -4,7 +4,7 @@ version*.rb, tag.rb, branch*.rb)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
@@ -56,18 +56,18 @@ def version_body(session: Session, urls: Urls, p: Pacticipant, v: Version) -> di
 @router.get("/pacticipants")
 def list_pacticipants(request: Request, db: DbSession, urls: UrlBuilder, page: PageParam) -> HalResponse:
     rows, total = pacticipant_repo.page(db, page.number, page.size)
+    latest = version_repo.latest_for_pacticipants(db, [p.id for p in rows])
     self_href = urls("pacticipants")
-    return hal(
-        {
-            "_embedded": {"pacticipants": [decorators.pacticipant(urls, p) for p in rows]},
-            "_links": {
-                "self": link(self_href),
-                "pb:pacticipants": [link(urls.pacticipant(p.name), title=p.name, name=p.name) for p in rows],
-                **page.links(request, self_href, total),
-            },
-            "page": page.summary(total),
-        }
-    )
+    bodies = [decorators.pacticipant(urls, p, latest.get(p.id)) for p in rows]
+    links: dict[str, Any] = {
+        "self": link(self_href),
+        "pb:pacticipants": [link(urls.pacticipant(p.name), title=p.name, name=p.name) for p in rows],
+        "pacticipants": [link(urls.pacticipant(p.name), title=p.name) for p in rows],  # deprecated
+        **page.links(request, self_href, total),
+    }
+    # `pacticipants` (top level) is the deprecated copy the Ruby client still reads.
+    body = {"_embedded": {"pacticipants": bodies}, "pacticipants": bodies, "_links": links}
+    return hal({**body, "page": page.summary(total)})
 
 
 @router.post("/pacticipants")

@@ -242,3 +242,19 @@ def reset_head(session: Session, branch_id: int) -> None:
             )
         )
         session.flush()
+
+
+def latest_for_pacticipants(session: Session, pacticipant_ids: Sequence[int]) -> dict[int, Version]:
+    """The newest version of each of many pacticipants, in one query."""
+    if not pacticipant_ids:
+        return {}
+    newest = (
+        select(Version.pacticipant_id, func.max(Version.order).label("order"))
+        .where(Version.pacticipant_id.in_(list(pacticipant_ids)))
+        .group_by(Version.pacticipant_id)
+        .subquery()
+    )
+    stmt = select(Version).join(
+        newest, (newest.c.pacticipant_id == Version.pacticipant_id) & (newest.c.order == Version.order)
+    )
+    return {v.pacticipant_id: v for v in session.execute(stmt).scalars()}
