@@ -8,8 +8,11 @@ from sqlalchemy import text
 
 from broker.api.deps import UrlBuilder
 from broker.api.hal import HalResponse, link
+from broker.api.integrations import router as integrations_router
 
 router = APIRouter()
+# The broker-wide resources the index links to (pb:integrations, pb:metrics) ride along with it.
+router.include_router(integrations_router)
 
 _PP = "/pacts/provider/{provider}"
 _PPC = "/pacts/provider/{provider}/consumer/{consumer}"

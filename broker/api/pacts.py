@@ -12,7 +12,7 @@ from broker.api import decorators
 from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
 from broker.api.hal import HalResponse, Urls
 from broker.db.models import Pacticipant
-from broker.errors import ValidationFailed
+from broker.errors import NotFound, ValidationFailed
 from broker.pacticipants import service as pacticipants
 from broker.pacts import content as pact_content
 from broker.pacts import metadata as pact_metadata
@@ -109,6 +109,15 @@ def delete_pact(provider: str, consumer: str, version: str, db: DbSession) -> Re
 def latest_pact(provider: str, consumer: str, db: DbSession, urls: UrlBuilder) -> HalResponse:
     c, p = _pair(db, provider, consumer)
     return _latest_response(urls, pacts.get_latest(db, c, p))
+
+
+@router.get(PAIR + "/latest-untagged")
+def latest_untagged_pact(provider: str, consumer: str, db: DbSession, urls: UrlBuilder) -> HalResponse:
+    c, p = _pair(db, provider, consumer)
+    rows = pact_repo.latest_per_integration(db, consumer_id=c.id, provider_id=p.id, untagged=True)
+    if not rows:
+        raise NotFound(f"No untagged pact between {consumer} and {provider} found")
+    return _latest_response(urls, rows[0])
 
 
 @router.get(PAIR + "/latest/{tag}")

@@ -174,6 +174,7 @@ def latest_per_integration(
     tag: str | None = None,
     branch: str | None = None,
     main_branch: bool = False,
+    untagged: bool = False,
 ) -> list[PactRow]:
     """The newest pact of each integration (optionally only versions with a tag, on a branch, or on the
     consumer's main branch).
@@ -200,6 +201,10 @@ def latest_per_integration(
                 BranchVersion.version_id == PactPublication.consumer_version_id,
                 BranchVersion.branch_name == branch,
             ),
+        )
+    if untagged:
+        newest = newest.where(
+            ~select(Tag.version_id).where(Tag.version_id == PactPublication.consumer_version_id).exists()
         )
     if main_branch:
         newest = newest.join(Consumer, Consumer.id == PactPublication.consumer_id).join(
