@@ -229,3 +229,31 @@ def test_cli_publish_and_verify(broker: BrokerClient, broker_url: str, tmp_path:
         cli, ["publish", str(tmp_path / "none"), "-a", "1", "--branch", "x", "--broker-url", broker_url]
     )
     assert empty.exit_code == 1 and "No pact files" in empty.output
+
+
+def test_cli_publish_detects_the_version_and_branch_from_git(
+    broker: BrokerClient, broker_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    write_gateway_sample_pact(repo / "pacts")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q", "-b", "feat/git"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "pacts"], cwd=repo, check=True)
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+    for name in (
+        "GITHUB_SHA",
+        "CI_COMMIT_SHA",
+        "GIT_COMMIT",
+        "PACT_CONSUMER_VERSION",
+        "PACT_BRANCH",
+        "PACT_DIR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(repo)
+    outcome = CliRunner().invoke(cli, ["publish", "--broker-url", broker_url])
+    assert outcome.exit_code == 0, outcome.output
+    version = broker.version("gateway", sha.strip())
+    assert [b["name"] for b in version["_embedded"]["branchVersions"]] == ["feat/git"]

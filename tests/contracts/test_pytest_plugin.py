@@ -105,3 +105,35 @@ def test_publish_needs_a_broker(pytester: pytest.Pytester) -> None:
 def test_contract_marker_is_declared(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.contract:*"])
+
+
+def test_publish_sends_the_sessions_pacts_once_everything_passed(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contracts.broker_client import BrokerClient, BrokerError
+    from contracts.pipeline import embedded_broker
+
+    monkeypatch.setenv("PACT_CONSUMER_VERSION", "7.0.0")
+    monkeypatch.setenv("PACT_BRANCH", "feat/plugin")
+    with embedded_broker() as url, BrokerClient(url) as broker:
+        broken = CONSUMER_TESTS.replace('httpx.get(f"{srv.url}/samples/X").status_code == 404', "False")
+        pytester.makepyfile(test_consumer=broken)
+        failed = pytester.runpytest_subprocess("--publish", "--broker-url", url)
+        failed.assert_outcomes(passed=2, failed=1)
+        with pytest.raises(BrokerError):
+            broker.version("gateway", "7.0.0")  # a failing session publishes nothing
+
+        pytester.makepyfile(test_consumer=CONSUMER_TESTS)
+        passed = pytester.runpytest_subprocess("--publish", "--broker-url", url)
+        passed.assert_outcomes(passed=3)
+        passed.stdout.fnmatch_lines(["*contracts: published gateway 7.0.0 (branch feat/plugin) -> sample*"])
+        pact = broker.latest_pact("sample", "gateway")
+        assert sorted(i["description"] for i in pact["interactions"]) == [
+            "a request for a missing sample",
+            "a request for a sample",
+        ]
+        assert (
+            broker.latest_pact("event", "notification")["interactions"][0]["type"] == "Asynchronous/Messages"
+        )
+        branches = [b["name"] for b in broker.version("gateway", "7.0.0")["_embedded"]["branchVersions"]]
+        assert branches == ["feat/plugin"]
