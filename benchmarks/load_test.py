@@ -1,0 +1,205 @@
+"""A CI fleet against one broker: 100 concurrent virtual users for a bounded time and request count.
+
+    python -m benchmarks.load_test                                  # PostgreSQL, full history, 30 s
+    python -m benchmarks.load_test --backend sqlite --duration 20 --max-requests 20000
+
+Each virtual user loops over what CI pipelines do, weighted like a real fleet: fetch pacts for
+verification, publish verification results, publish contracts, ask can-i-deploy, record a deployment.
+The broker is seeded (`benchmarks.dataset`) and runs in a uvicorn subprocess on 127.0.0.1 only; the
+load generator is this one process (asyncio + httpx, one event loop), so on a 2-core machine the broker
+and the generator each get about one core. Printed: throughput, p50/p95/p99 and error rate per
+operation and overall, the generator's own CPU use, and the verdict against
+
+- the platform SLOs: p95 < 500 ms, p99 < 1000 ms, error rate < 1 %;
+- our own aim: at least 1,234 requests/s sustained with p95 < 50 ms.
+
+Results also go to `benchmarks/results/load-<UTC time>.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import sys
+import time
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks import shapes
+from benchmarks.broker_bench import RESULTS_DIR, environment_uuid, percentile
+from benchmarks.dataset import DatasetSpec, KnownAnswers, seed
+from benchmarks.server import broker_process, throwaway_database
+
+SLO_P95_MS, SLO_P99_MS, SLO_ERROR_RATE = 500.0, 1000.0, 0.01
+AIM_RPS, AIM_P95_MS = 1234.0, 50.0
+# Share of each operation in a CI fleet's traffic: provider builds fetch pacts and publish results far
+# more often than consumers publish, and every deploy step asks can-i-deploy first.
+MIX = {
+    "for-verification": 0.30,
+    "publish verification": 0.25,
+    "can-i-deploy": 0.20,
+    "publish contract": 0.20,
+    "record deployment": 0.05,
+}
+
+
+def operations(known: KnownAnswers, run: str, env_uuid: str) -> dict[str, shapes.Shape]:
+    return {
+        "for-verification": shapes.for_verification(known),
+        "publish verification": shapes.verification_result(known, run),
+        "can-i-deploy": shapes.can_i_deploy(known),
+        "publish contract": shapes.publish(known, run),
+        "record deployment": shapes.record_deployment(known, env_uuid),
+    }
+
+
+async def drive(
+    base_url: str,
+    ops: dict[str, shapes.Shape],
+    users: int,
+    duration: float,
+    max_requests: int,
+    seed_value: int,
+) -> tuple[dict[str, list[float]], dict[str, int], float]:
+    """Runs `users` virtual users until `duration` seconds pass or `max_requests` were sent."""
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    names = list(MIX)
+    weights = [MIX[n] for n in names]
+    sent = 0
+    counters: dict[str, int] = defaultdict(int)
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    deadline = time.perf_counter() + duration
+
+    async def user(client: httpx.AsyncClient, rng: random.Random) -> None:
+        nonlocal sent
+        while sent < max_requests and time.perf_counter() < deadline:
+            sent += 1
+            name = rng.choices(names, weights)[0]
+            counters[name] += 1
+            req = ops[name](counters[name])
+            started = time.perf_counter()
+            try:
+                response = await client.request(req.method, req.url, json=req.json)
+                ok = response.status_code in req.expect
+            except httpx.HTTPError:
+                ok = False
+            latencies[name].append(time.perf_counter() - started)
+            if not ok:
+                errors[name] += 1
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(user(client, random.Random(seed_value + i)) for i in range(users)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def summarise(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
+    ms = sorted(x * 1000 for x in latencies)
+    if not ms:
+        return {
+            "requests": 0,
+            "req_per_s": 0.0,
+            "p50_ms": 0.0,
+            "p95_ms": 0.0,
+            "p99_ms": 0.0,
+            "error_rate": 0.0,
+        }
+    return {
+        "requests": len(ms),
+        "req_per_s": round(len(ms) / elapsed, 1),
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+        "error_rate": round(errors / len(ms), 4),
+    }
+
+
+def verdicts(total: dict[str, float]) -> list[str]:
+    def line(ok: bool, text: str) -> str:
+        return ("ok   " if ok else "MISS ") + text
+
+    return [
+        line(total["p95_ms"] < SLO_P95_MS, f"SLO p95 {total['p95_ms']} ms < {SLO_P95_MS:.0f} ms"),
+        line(total["p99_ms"] < SLO_P99_MS, f"SLO p99 {total['p99_ms']} ms < {SLO_P99_MS:.0f} ms"),
+        line(
+            total["error_rate"] < SLO_ERROR_RATE,
+            f"SLO error rate {total['error_rate']:.2%} < {SLO_ERROR_RATE:.0%}",
+        ),
+        line(total["req_per_s"] >= AIM_RPS, f"aim throughput {total['req_per_s']} req/s >= {AIM_RPS:.0f}"),
+        line(total["p95_ms"] < AIM_P95_MS, f"aim p95 {total['p95_ms']} ms < {AIM_P95_MS:.0f} ms"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Load test: a CI fleet against one broker (issue 6)")
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="history size factor (1 = the issue's sizes)"
+    )
+    parser.add_argument("--users", type=int, default=100, help="concurrent virtual users")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds (upper bound)")
+    parser.add_argument("--max-requests", type=int, default=50_000, help="requests (upper bound)")
+    parser.add_argument("--broker-workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+    with throwaway_database(args.backend) as url:
+        known = seed(url, DatasetSpec().scaled(args.scale))
+        print(f"[{args.backend} x{args.scale}] seeded {known.counts}", flush=True)
+        with broker_process(url, workers=args.broker_workers) as base:
+            with httpx.Client(base_url=base) as client:
+                env_uuid = environment_uuid(client, known.environment)
+            run = f"load-{int(time.time())}"
+            cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+            latencies, errors, elapsed = asyncio.run(
+                drive(base, operations(known, run, env_uuid), args.users, args.duration, args.max_requests, 7)
+            )
+            cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    generator_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    per_op = {name: summarise(latencies[name], errors[name], elapsed) for name in MIX}
+    everything = [x for name in MIX for x in latencies[name]]
+    total = summarise(everything, sum(errors.values()), elapsed)
+    print()
+    print(f"{'operation':<22}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>9}")
+    for name, fig in [*per_op.items(), ("ALL", total)]:
+        print(
+            f"{name:<22}{fig['requests']:>9}{fig['req_per_s']:>9}{fig['p50_ms']:>9}{fig['p95_ms']:>9}"
+            f"{fig['p99_ms']:>9}{fig['error_rate']:>9.2%}"
+        )
+    print(
+        f"\n{args.users} virtual users, {elapsed:.1f} s, broker: {args.broker_workers} uvicorn worker(s), "
+        f"generator: 1 process (asyncio + httpx) using {generator_cpu:.1f} CPU-s "
+        f"({generator_cpu / elapsed:.0%} of one core)"
+    )
+    lines = verdicts(total)
+    print("\n".join(lines))
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS_DIR / f"load-{stamp}.json"
+    record: dict[str, Any] = {
+        "when": stamp,
+        "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.load_test", *sys.argv[1:]]),
+        "args": vars(args),
+        "dataset": asdict(DatasetSpec().scaled(args.scale)),
+        "elapsed_s": round(elapsed, 1),
+        "generator_cpu_s": round(generator_cpu, 1),
+        "operations": per_op,
+        "total": total,
+        "verdicts": lines,
+    }
+    out.write_text(json.dumps(record, indent=2))
+    print(f"\nresults: {out}")
+
+
+if __name__ == "__main__":
+    main()
