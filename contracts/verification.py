@@ -224,6 +224,8 @@ class ProviderVerification:
                 selectors,
                 provider_branch,
                 consumers,
+                include_pending=include_pending,
+                wip_since=wip_since,
             )
             plan = [("http", [], http_consumers), ("message", [], message_consumers)]
 
@@ -289,17 +291,23 @@ class ProviderVerification:
         selectors: Sequence[Mapping[str, Any]],
         provider_branch: str | None,
         consumers: Sequence[str] | None,
-    ) -> tuple[list[str] | None, list[str]]:
-        """Which consumers of the broker's selection send HTTP requests and which consume messages.
-        Without message producers there is nothing to split: every consumer is an HTTP one."""
-        if not self._messages:
-            return (list(consumers) if consumers is not None else None), []
+        *,
+        include_pending: bool,
+        wip_since: str | date | None,
+    ) -> tuple[list[str], list[str]]:
+        """Which consumers of the broker's selection send HTTP requests and which consume messages, asked
+        as the verifier will ask, so each pact goes to the `Verifier` of its kind."""
         http: set[str] = set()
         messages: set[str] = set()
         with BrokerClient(broker_url, username, password, token) as broker:
-            for found in broker.pacts_for_verification(
-                self.provider, _usable_selectors(selectors, provider_branch), provider_branch=provider_branch
-            ):
+            selection = broker.pacts_for_verification(
+                self.provider,
+                _usable_selectors(selectors, provider_branch),
+                provider_branch=provider_branch,
+                include_pending=bool(provider_branch) and include_pending,
+                wip_since=str(wip_since) if provider_branch and wip_since is not None else None,
+            )
+            for found in selection:
                 doc = broker.get(found["_links"]["self"]["href"])
                 consumer = doc.get("consumer", {}).get("name")
                 if consumers is not None and consumer not in consumers:
