@@ -257,3 +257,25 @@ def test_cli_publish_detects_the_version_and_branch_from_git(
     assert outcome.exit_code == 0, outcome.output
     version = broker.version("gateway", sha.strip())
     assert [b["name"] for b in version["_embedded"]["branchVersions"]] == ["feat/git"]
+
+
+def test_message_pacts_without_a_producer_are_named_not_sent_to_the_http_app(
+    broker: BrokerClient, broker_url: str, tmp_path: Path
+) -> None:
+    write_event_pacts(tmp_path)
+    broker.publish_contracts("storage", "s1", "main", pact_files=[tmp_path / "storage-event.json"])
+    broker.publish_contracts("notification", "n1", "main", pact_files=[tmp_path / "notification-event.json"])
+    http_only = ProviderVerification("event", app_factory=create_event_app)
+
+    @http_only.state("a sample was stored")
+    def stored(parameters: dict[str, Any]) -> None:
+        return None
+
+    result = http_only.verify(
+        broker_url=broker_url, provider_version="e1", provider_branch="main", raises=False
+    )
+    assert not result.success
+    assert "no producer for message 'an event of type sample.stored' of 'event' (known messages: none)" in (
+        result.report()
+    )
+    assert ("storage", True) in {(i.consumer, i.success) for i in result.interactions}
