@@ -7,6 +7,7 @@ instead of both reading and then failing to upgrade their locks ("database is lo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option a write session sets so its SQLite transaction begins IMMEDIATE.
 _IMMEDIATE = "broker_begin_immediate"
+_HOLDS_WRITE_LOCK = "broker_holds_write_lock"
 
 
 def normalise_url(url: str) -> str:
@@ -54,10 +56,42 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # Writers of this process queue on a lock before BEGIN IMMEDIATE: a waiting thread is handed the turn as
+    # soon as the previous writer ends, instead of polling in SQLite's busy handler (sleeps of up to 100 ms).
+    # Other processes still meet the busy timeout. The flag lives on the pooled connection's record, so the
+    # lock is released however the transaction ends (commit, rollback, or the pool's reset on check-in).
+    write_lock = threading.Lock()
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        # Bounded wait: should the lock ever leak, writers fall back to SQLite's own busy timeout.
+        if (
+            immediate
+            and not connection.info.get(_HOLDS_WRITE_LOCK)
+            and write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        ):
+            connection.info[_HOLDS_WRITE_LOCK] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+        if record is not None:
+            _release(record.info)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            _release(record.info)
 
     return engine
 
@@ -71,13 +105,18 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={_IMMEDIATE: True})
 
 
+def _writer_engine(factory: sessionmaker[Session]) -> Engine:
+    engine: Engine = factory.kw["bind"]
+    return engine.execution_options(**{_IMMEDIATE: True})
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back when it raises."""
-    session = factory()
+    # A writer's session is bound to the engine with the IMMEDIATE option, and begins lazily: the write
+    # lock is only taken at its first statement, after the request body has been parsed and validated.
+    session = factory(bind=_writer_engine(factory)) if write else factory()
     try:
-        if write:
-            begin_write(session)
         yield session
         session.commit()
     except BaseException:
