@@ -174,6 +174,14 @@ def test_release_gate_with_the_real_clients(
     record_deployment(live_broker, "Bar", "1")
     assert can_i_deploy(live_broker, "--pacticipant", "Foo", "--version", "1", *env) == 0
     assert can_i_deploy(live_broker, "--pacticipant", "Foo", "--branch", "main", *env) == 0
+    assert can_i_deploy(live_broker, "--pacticipant", "Foo", "--latest", *env) == 0
+    # Two selectors (a can-i-merge style check): Foo 1 with the latest Bar.
+    assert (
+        can_i_deploy(
+            live_broker, "--pacticipant", "Foo", "--version", "1", "--pacticipant", "Bar", "--latest"
+        )
+        == 0
+    )
     record_deployment(live_broker, "Foo", "1")
 
     # A failed verification blocks a provider whose consumer is deployed (the pact is not pending any more,
