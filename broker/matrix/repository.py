@@ -132,18 +132,9 @@ class MatrixRepository:
         if not names:
             return {}
         rows = self.session.execute(
-            select(Pacticipant.id, Pacticipant.name, Pacticipant.main_branch).where(
-                Pacticipant.name.in_(set(names))
-            )
+            select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name.in_(set(names)))
         )
-        self._main_branches = {}
-        result = {}
-        for pid, name, main_branch in rows:
-            result[name] = (pid, name)
-            self._main_branches[pid] = main_branch
-        return result
-
-    _main_branches: dict[int, str | None]
+        return {name: (pid, name) for pid, name in rows}
 
     def _resolve(
         self,
@@ -186,14 +177,6 @@ class MatrixRepository:
             latest=query.latest or None,
             environment=query.environment,
         )
-        if not self.__dict__.get("_main_branches"):
-            self._main_branches = {}
-        missing_main = [pid for pid in others.values() if pid not in self._main_branches]
-        if template.main_branch and missing_main:
-            for pid, main_branch in self.session.execute(
-                select(Pacticipant.id, Pacticipant.main_branch).where(Pacticipant.id.in_(missing_main))
-            ):
-                self._main_branches[pid] = main_branch
         # One statement for all the integrated pacticipants: they share the target criteria.
         versions = self._find_versions(template, list(others.values()))
         resolved: list[ResolvedSelector] = []
