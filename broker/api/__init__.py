@@ -13,4 +13,5 @@ ROUTERS: list[str] = [
     "broker.api.environments",
     "broker.api.matrix",
     "broker.api.for_verification",
+    "broker.api.webhooks",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from broker.db.models import Base
 from broker.testing import TestDataBuilder
+from broker.webhooks import service as webhooks
 
 Build = Callable[[TestDataBuilder], object]
 
@@ -97,8 +98,6 @@ def _condor_pact(td: TestDataBuilder, tags: tuple[str, ...] = ()) -> TestDataBui
 
 
 def _webhook(td: TestDataBuilder) -> object:
-    from broker.webhooks import service as webhooks
-
     td.create_consumer("Condor").create_provider("Pricing Service")
     webhooks.create(
         td.session,

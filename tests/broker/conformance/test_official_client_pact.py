@@ -39,50 +39,13 @@ REPO = Path(__file__).resolve().parents[3]
 PACT_FILE_NAME = "pact_broker_client-pact_broker.json"
 INTERACTION_COUNT = 64
 
-_PRICING_AND_CONDOR = " [given the 'Pricing Service' and 'Condor' already exist in the pact-broker]"
-_WEBHOOKS_TODO = "webhooks: /webhooks endpoints not served yet (broker/webhooks, in progress)"
-_ERROR_TYPE = (
-    "errors are served as application/json; the reference (and the client's pact) says "
-    "application/hal+json;charset=utf-8 (broker/api/errors.py)"
-)
-
 # "<description> [given <state>]" -> why it fails (and whose part of the broker it is).
 KNOWN_FAILING: dict[str, str] = {
-    "a request to list the latest pacts [given a pact between Condor and the Pricing Service exists]": (
-        "GET /pacts/latest: pacts[]._links.self must be [<pair>/latest, <pair>/version/1.3.0]; we emit "
-        "[<pair>/version/1.3.0, <pair>/pact-version/<sha>] (broker/api/pacts.py)"
+    "a request for the compatibility matrix for a pacticipant that does not exist": (
+        "GET /matrix with unknown pacticipants: the 400 is served as application/json; the client's pact "
+        "expects Content-Type application/hal+json;charset=utf-8 (broker/api/matrix.py `_errors` builds "
+        "a plain JSONResponse)"
     ),
-    "a request to list pacticipants [given 'Condor' exists in the pact-broker]": (
-        "GET /pacticipants: the deprecated `pacticipants` array (name, _links.self, "
-        "_embedded.latest-version{number, _links.self}) and `_links.pacticipants` [{href, title}] are "
-        "missing (broker/api/pacticipants.py)"
-    ),
-    "a request to get the Pricing Service [given the 'Pricing Service' already exists in the pact-broker]": (
-        "GET /pacticipants/{name}: `_links.versions` and `_embedded.latest-version` {number, _links.self} "
-        "are missing (broker/api/pacticipants.py, decorators.py)"
-    ),
-    "a request for the compatibility matrix for a pacticipant that does not exist": "GET /matrix 400: "
-    + _ERROR_TYPE,
-    "a request to create a webhook with a JSON body for a consumer and provider" + _PRICING_AND_CONDOR: (
-        _WEBHOOKS_TODO
-    ),
-    "a request to create a webhook with every possible event type" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
-    "a request to create a webhook with a non-JSON body for a consumer and provider" + _PRICING_AND_CONDOR: (
-        _WEBHOOKS_TODO
-    ),
-    "an invalid request to create a webhook for a consumer and provider"
-    + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
-    "a request to create a webhook for a consumer and provider [given 'Condor' does not exist in the "
-    "pact-broker]": "404 for a missing pacticipant: " + _ERROR_TYPE,
-    "a request to create a webhook with a JSON body for a consumer" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
-    "a request to create a webhook with a JSON body for a consumer specified by a label": _WEBHOOKS_TODO,
-    "a request to create a webhook with a JSON body for a consumer that does not exist": _WEBHOOKS_TODO,
-    "a request to create a webhook with a JSON body for a provider" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
-    "a request to create a webhook with a JSON body for a provider specified by a label": _WEBHOOKS_TODO,
-    "a request to create a global webhook with a JSON body": _WEBHOOKS_TODO,
-    "a request to create a webhook with a JSON body and a uuid" + _PRICING_AND_CONDOR: _WEBHOOKS_TODO,
-    "a request to update a webhook [given a webhook with the uuid 696c5f93-1b7f-44bc-8d03-59440fcaa9a0 "
-    "exists]": _WEBHOOKS_TODO,
 }
 
 

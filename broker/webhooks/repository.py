@@ -1,0 +1,175 @@
+"""All SQL for webhooks: the webhooks and their events, triggered webhooks and their executions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from broker.db.models import (
+    LatestPactPublicationIdForConsumerVersion,
+    LatestVerificationIdForPactVersionAndProviderVersion,
+    Pacticipant,
+    PactVersion,
+    Verification,
+    Version,
+    utcnow,
+)
+from broker.webhooks.models import TriggeredWebhook, Webhook, WebhookEvent, WebhookExecution
+
+
+@dataclass
+class WebhookRecord:
+    """A webhook with what its JSON needs: the pacticipant names and the event names."""
+
+    webhook: Webhook
+    consumer_name: str | None = None
+    provider_name: str | None = None
+    events: list[str] = field(default_factory=list)
+
+
+def _records(session: Session, where: Sequence[object] = (), order: bool = True) -> list[WebhookRecord]:
+    consumer = aliased(Pacticipant)
+    provider = aliased(Pacticipant)
+    stmt = (
+        select(Webhook, consumer.name, provider.name)
+        .outerjoin(consumer, consumer.id == Webhook.consumer_id)
+        .outerjoin(provider, provider.id == Webhook.provider_id)
+        .where(*where)  # type: ignore[arg-type]
+    )
+    if order:
+        stmt = stmt.order_by(Webhook.id)
+    records = [WebhookRecord(w, c, p) for w, c, p in session.execute(stmt).all()]
+    if records:
+        by_id = {r.webhook.id: r for r in records}
+        events = select(WebhookEvent.webhook_id, WebhookEvent.name).where(WebhookEvent.webhook_id.in_(by_id))
+        for webhook_id, name in session.execute(events.order_by(WebhookEvent.id)).all():
+            by_id[webhook_id].events.append(name)
+    return records
+
+
+def find_by_uuid(session: Session, uuid: str) -> WebhookRecord | None:
+    found = _records(session, [Webhook.uuid == uuid], order=False)
+    return found[0] if found else None
+
+
+def list_all(session: Session) -> list[WebhookRecord]:
+    return _records(session)
+
+
+def list_for(session: Session, consumer_id: int | None, provider_id: int | None) -> list[WebhookRecord]:
+    """Webhooks scoped to exactly this consumer and/or provider (the pacticipant webhook lists)."""
+    where = []
+    if consumer_id is not None:
+        where.append(Webhook.consumer_id == consumer_id)
+    if provider_id is not None:
+        where.append(Webhook.provider_id == provider_id)
+    return _records(session, where)
+
+
+def to_trigger(session: Session, consumer_id: int, provider_id: int, event_name: str) -> list[WebhookRecord]:
+    """Enabled webhooks listening to `event_name` whose scope includes this consumer and provider.
+
+    Label-scoped webhooks never match yet: the broker has no pacticipant labels.
+    """
+    listens = select(WebhookEvent.id).where(
+        WebhookEvent.webhook_id == Webhook.id, WebhookEvent.name == event_name
+    )
+    return _records(
+        session,
+        [
+            Webhook.enabled.is_(True),
+            listens.exists(),
+            or_(Webhook.consumer_id == consumer_id, Webhook.consumer_id.is_(None)),
+            or_(Webhook.provider_id == provider_id, Webhook.provider_id.is_(None)),
+            Webhook.consumer_label.is_(None),
+            Webhook.provider_label.is_(None),
+        ],
+    )
+
+
+def save(session: Session, webhook: Webhook, events: Sequence[str]) -> None:
+    """Insert or update `webhook` and replace its events."""
+    webhook.updated_at = utcnow()
+    session.add(webhook)
+    session.flush()
+    session.execute(delete(WebhookEvent).where(WebhookEvent.webhook_id == webhook.id))
+    session.add_all(WebhookEvent(webhook_id=webhook.id, name=name) for name in events)
+    session.flush()
+
+
+def delete_webhook(session: Session, webhook: Webhook) -> None:
+    session.delete(webhook)
+    session.flush()
+
+
+def add_triggered(session: Session, triggered: TriggeredWebhook) -> TriggeredWebhook:
+    session.add(triggered)
+    session.flush()
+    return triggered
+
+
+def find_triggered(session: Session, triggered_id: int) -> TriggeredWebhook | None:
+    return session.get(TriggeredWebhook, triggered_id)
+
+
+def find_triggered_by_uuid(session: Session, uuid: str) -> TriggeredWebhook | None:
+    return session.scalars(select(TriggeredWebhook).where(TriggeredWebhook.uuid == uuid)).first()
+
+
+def add_execution(session: Session, execution: WebhookExecution) -> None:
+    session.add(execution)
+    session.flush()
+
+
+def executions(session: Session, triggered_id: int) -> list[WebhookExecution]:
+    stmt = select(WebhookExecution).where(WebhookExecution.triggered_webhook_id == triggered_id)
+    return list(session.scalars(stmt.order_by(WebhookExecution.id)))
+
+
+@dataclass(frozen=True)
+class LatestPact:
+    consumer_version_number: str
+    sha: str
+    verification_number: int | None
+    verification_success: bool | None
+    provider_version_number: str | None
+
+
+def latest_pact(session: Session, consumer_id: int, provider_id: int) -> LatestPact | None:
+    """The newest pact between two pacticipants and its newest verification (for test executions)."""
+    lp = LatestPactPublicationIdForConsumerVersion
+    row = session.execute(
+        select(Version.number, PactVersion.sha, PactVersion.id)
+        .select_from(lp)
+        .join(Version, Version.id == lp.consumer_version_id)
+        .join(PactVersion, PactVersion.id == lp.pact_version_id)
+        .where(lp.consumer_id == consumer_id, lp.provider_id == provider_id)
+        .order_by(Version.order.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    number, sha, pact_version_id = row
+    lv = LatestVerificationIdForPactVersionAndProviderVersion
+    verification = session.execute(
+        select(Verification.number, Verification.success, Version.number)
+        .join(lv, lv.verification_id == Verification.id)
+        .join(Version, Version.id == Verification.provider_version_id)
+        .where(lv.pact_version_id == pact_version_id)
+        .order_by(Verification.number.desc())
+        .limit(1)
+    ).first()
+    if verification is None:
+        return LatestPact(number, sha, None, None, None)
+    return LatestPact(number, sha, verification[0], verification[1], verification[2])
+
+
+def set_status(session: Session, triggered_id: int, status: str) -> None:
+    triggered = session.get(TriggeredWebhook, triggered_id)
+    if triggered is not None:
+        triggered.status = status
+        triggered.updated_at = utcnow()
+        session.flush()

@@ -1,0 +1,270 @@
+"""Webhook rules: create, update, delete, list, test-execute, and `fire` for broker events.
+
+Where the rest of the broker calls in (see `fire`):
+
+    from broker.webhooks import service as webhooks
+    webhooks.fire(session, "contract_published", {"base_url": ..., "consumer_name": "Foo", ...})
+
+`fire` records a triggered webhook for each enabled webhook that listens to the event and covers the
+pact's consumer and provider, in the caller's transaction. They are handed to the background
+dispatcher only after that transaction commits, so a rolled-back publication triggers nothing and a
+webhook never sees data that is not there yet. The request never waits for a webhook.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid as uuid_lib
+from typing import Any, TypedDict
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from broker.db.models import Pacticipant, utcnow
+from broker.errors import NotFound
+from broker.pacticipants import repository as pacticipants
+from broker.webhooks import repository
+from broker.webhooks.dispatcher import STATUS_NOT_RUN, dispatcher_for
+from broker.webhooks.execution import ExecutionResult, execute
+from broker.webhooks.models import TriggeredWebhook, Webhook
+from broker.webhooks.repository import WebhookRecord
+from broker.webhooks.settings import WebhookSettings
+from broker.webhooks.validation import EVENT_NAMES, WebhookSpec, validate
+
+__all__ = [
+    "EVENT_NAMES",
+    "EventContext",
+    "create",
+    "delete",
+    "fire",
+    "get",
+    "list_all",
+    "list_for",
+    "put",
+    "test_execute",
+]
+
+_PENDING = "broker.webhooks.pending"
+_SECRET = "**********"
+
+
+class EventContext(TypedDict, total=False):
+    """What happened, as far as webhook templates care. `consumer_name` and `provider_name` are required."""
+
+    base_url: str  # the broker's external base URL (links in ${pactbroker.pactUrl} etc.)
+    consumer_name: str
+    provider_name: str
+    consumer_version_number: str
+    consumer_version_branch: str
+    consumer_version_tags: list[str]
+    pact_version_sha: str
+    provider_version_number: str
+    provider_version_branch: str
+    provider_version_tags: list[str]
+    provider_version_descriptions: list[str]
+    verification_number: int
+    verification_success: bool
+    build_url: str
+    currently_deployed_provider_version_number: str
+
+
+def next_uuid() -> str:
+    """Like the reference's `SecureRandom.urlsafe_base64`: 22 URL-safe characters."""
+    return secrets.token_urlsafe(16)
+
+
+def _settings(settings: WebhookSettings | None) -> WebhookSettings:
+    return settings or WebhookSettings()
+
+
+def _apply(webhook: Webhook, spec: WebhookSpec, consumer_id: int | None, provider_id: int | None) -> None:
+    webhook.description = spec.description
+    webhook.consumer_id = consumer_id
+    webhook.provider_id = provider_id
+    webhook.consumer_label = spec.consumer.label if spec.consumer else None
+    webhook.provider_label = spec.provider.label if spec.provider else None
+    webhook.enabled = spec.enabled
+    webhook.method = spec.method
+    webhook.url = spec.url
+    webhook.headers = json.dumps(spec.headers) if spec.headers else None
+    webhook.body = json.dumps(spec.body) if spec.has_body and spec.body is not None else None
+    webhook.username = spec.username
+    webhook.password = spec.password
+
+
+def create(
+    session: Session,
+    body: dict[str, Any],
+    *,
+    uuid: str | None = None,
+    consumer: Pacticipant | None = None,
+    provider: Pacticipant | None = None,
+    settings: WebhookSettings | None = None,
+) -> WebhookRecord:
+    """A new webhook. `consumer`/`provider` (from a URL like /webhooks/provider/P/consumer/C) take the
+    place of the body's; otherwise the body's names (which must exist) or labels scope it."""
+    spec = validate(session, body, _settings(settings), uuid=uuid)
+    webhook = Webhook(uuid=uuid or next_uuid(), created_at=utcnow())
+    consumer_id = consumer.id if consumer else (spec.consumer.id if spec.consumer else None)
+    provider_id = provider.id if provider else (spec.provider.id if spec.provider else None)
+    _apply(webhook, spec, consumer_id, provider_id)
+    repository.save(session, webhook, spec.events)
+    return get(session, webhook.uuid)
+
+
+def put(
+    session: Session, uuid: str, body: dict[str, Any], *, settings: WebhookSettings | None = None
+) -> tuple[WebhookRecord, bool]:
+    """PUT /webhooks/{uuid}: creates (True) or replaces (False) the webhook.
+
+    The password and Authorization-like headers are shown starred in responses, so a body that sends
+    them back starred (or leaves the password out) keeps the stored values, as the reference does.
+    """
+    existing = repository.find_by_uuid(session, uuid)
+    if existing is None:
+        return create(session, body, uuid=uuid, settings=settings), True
+    spec = validate(session, body, _settings(settings), uuid=uuid)
+    webhook = existing.webhook
+    if not spec.password_given or _starred(spec.password):
+        spec.password = webhook.password
+    stored_headers: dict[str, str] = json.loads(webhook.headers) if webhook.headers else {}
+    for name, value in spec.headers.items():
+        if _starred(value) and name in stored_headers:
+            spec.headers[name] = stored_headers[name]
+    _apply(
+        webhook,
+        spec,
+        spec.consumer.id if spec.consumer else None,
+        spec.provider.id if spec.provider else None,
+    )
+    repository.save(session, webhook, spec.events)
+    return get(session, uuid), False
+
+
+def _starred(value: str | None) -> bool:
+    return value is not None and value != "" and set(value) == {"*"}
+
+
+def get(session: Session, uuid: str) -> WebhookRecord:
+    record = repository.find_by_uuid(session, uuid)
+    if record is None:
+        raise NotFound(f"No webhook with uuid {uuid} found")
+    return record
+
+
+def delete(session: Session, uuid: str) -> None:
+    repository.delete_webhook(session, get(session, uuid).webhook)
+
+
+def list_all(session: Session) -> list[WebhookRecord]:
+    return repository.list_all(session)
+
+
+def pacticipant(session: Session, name: str) -> Pacticipant:
+    found = pacticipants.find_by_name(session, name)
+    if found is None:
+        raise NotFound(f"No pacticipant with name '{name}' found")
+    return found
+
+
+def list_for(
+    session: Session, consumer: Pacticipant | None, provider: Pacticipant | None
+) -> list[WebhookRecord]:
+    return repository.list_for(session, consumer.id if consumer else None, provider.id if provider else None)
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+def fire(
+    session: Session, event_name: str, context: EventContext, settings: WebhookSettings | None = None
+) -> list[str]:
+    """Records the webhooks `event_name` triggers; they run after `session` commits. Returns their uuids.
+
+    Call it inside the transaction that made the event happen, e.g. after a pact is published
+    (`contract_published`, and `contract_content_changed` when the content is new for the integration)
+    or a verification is recorded (`provider_verification_published` plus `..._succeeded`/`..._failed`).
+    """
+    if event_name not in EVENT_NAMES:
+        raise ValueError(f"unknown webhook event {event_name!r}; expected one of {', '.join(EVENT_NAMES)}")
+    consumer = pacticipants.find_by_name(session, context["consumer_name"])
+    provider = pacticipants.find_by_name(session, context["provider_name"])
+    if consumer is None or provider is None:
+        return []
+    triggered_ids: list[int] = []
+    uuids: list[str] = []
+    stored_context = json.dumps({**context, "event_name": event_name})
+    for record in repository.to_trigger(session, consumer.id, provider.id, event_name):
+        triggered = repository.add_triggered(
+            session,
+            TriggeredWebhook(
+                uuid=str(uuid_lib.uuid4()),
+                webhook_id=record.webhook.id,
+                webhook_uuid=record.webhook.uuid,
+                event_name=event_name,
+                trigger_type="resource_creation",
+                consumer_id=consumer.id,
+                provider_id=provider.id,
+                context=stored_context,
+                status=STATUS_NOT_RUN,
+            ),
+        )
+        triggered_ids.append(triggered.id)
+        uuids.append(triggered.uuid)
+    if triggered_ids:
+        _run_after_commit(session, triggered_ids, _settings(settings))
+    return uuids
+
+
+def _run_after_commit(session: Session, triggered_ids: list[int], settings: WebhookSettings) -> None:
+    pending: list[tuple[int, WebhookSettings]] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        engine = session.get_bind()
+
+        @event.listens_for(session, "after_commit")
+        def _submit(_session: Session) -> None:
+            jobs = session.info.pop(_PENDING, [])
+            dispatcher = dispatcher_for(engine)  # type: ignore[arg-type]
+            for triggered_id, job_settings in jobs:
+                dispatcher.submit(triggered_id, job_settings)
+            session.info[_PENDING] = []
+
+        @event.listens_for(session, "after_rollback")
+        def _forget(_session: Session) -> None:
+            session.info[_PENDING] = []
+
+    pending.extend((triggered_id, settings) for triggered_id in triggered_ids)
+
+
+# --- test execution (POST /webhooks/{uuid}/execute) -------------------------------------------------
+
+
+def test_execute(
+    session: Session, uuid: str, base_url: str, settings: WebhookSettings | None = None
+) -> tuple[WebhookRecord, ExecutionResult]:
+    """Sends the webhook now, for real, as if triggered by the latest pact between its consumer and
+    provider (placeholders stay empty when there is none). Nothing is stored."""
+    record = get(session, uuid)
+    webhook = record.webhook
+    context: dict[str, Any] = {
+        "base_url": base_url,
+        "event_name": "test",
+        "consumer_name": record.consumer_name or "",
+        "provider_name": record.provider_name or "",
+    }
+    if webhook.consumer_id is not None and webhook.provider_id is not None:
+        latest = repository.latest_pact(session, webhook.consumer_id, webhook.provider_id)
+        if latest is not None:
+            context |= {
+                "consumer_version_number": latest.consumer_version_number,
+                "pact_version_sha": latest.sha,
+                "verification_number": latest.verification_number,
+                "verification_success": latest.verification_success,
+                "provider_version_number": latest.provider_version_number,
+            }
+    # Detach what the HTTP call needs, so no database work waits on the remote server.
+    session.expunge(webhook)
+    result = execute(webhook, context, _settings(settings), failure_message="Webhook execution failed")
+    return record, result
