@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from broker.db.engine import is_postgres
 from broker.db.models import (
     CurrentlyDeployedVersionId,
     DeployedVersion,
@@ -18,6 +19,18 @@ from broker.db.sql import dialect_insert, insert_ignore
 
 DeployedRow = tuple[DeployedVersion, Version, Pacticipant, Environment]
 ReleasedRow = tuple[ReleasedVersion, Version, Pacticipant, Environment]
+
+
+def lock_application_instance(session: Session, pacticipant_id: int, environment_id: int) -> None:
+    """Serialise deployments of one application in one environment until the transaction ends.
+
+    Without it, two concurrent deployments on PostgreSQL could each undeploy the previous version and both
+    stay "currently deployed". SQLite writers are already serialised (BEGIN IMMEDIATE).
+    """
+    if is_postgres(session):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": pacticipant_id, "b": environment_id}
+        )
 
 
 def current_deployment(

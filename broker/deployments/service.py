@@ -25,6 +25,7 @@ def record_deployment(
 ) -> tuple[DeployedRow, bool]:
     """Deploys `version`; the previous version of the same application instance is marked undeployed.
     Deploying the version that is already current there returns the existing record."""
+    repository.lock_application_instance(session, version.pacticipant_id, environment.id)
     current = repository.current_deployment(session, version.pacticipant_id, environment.id, instance or "")
     if current is not None and current.version_id == version.id:
         found = repository.deployed_by_uuid(session, _uuid_of(session, current.deployed_version_id))

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from broker.db.models import (
     BranchHead,
+    CurrentlyDeployedVersionId,
+    DeployedVersion,
     LatestVerificationIdForPactVersionAndProviderVersion,
     PactPublication,
     Verification,
     Version,
 )
-from broker.testing import LiveBroker
+from broker.testing import LiveBroker, TestDataBuilder
 from tests.broker.helpers import publish_body
 
 WORKERS = 16
@@ -87,3 +89,28 @@ def test_parallel_publishes_and_verifications_all_land(live_broker: LiveBroker, 
     ).scalar_one()
     foo_head = [h for h in head if h.version_id == newest_on_main]
     assert len(foo_head) == 1  # the branch head is the newest version, whatever order the commits landed in
+
+
+def test_parallel_deployments_of_one_application_instance_leave_exactly_one_current(
+    live_broker: LiveBroker, td: TestDataBuilder, session: Session
+) -> None:
+    td.create_environment("production", production=True)
+    for n in range(20):
+        td.create_version("Foo", str(n))
+    uuid = td.environment.uuid  # type: ignore[union-attr]
+    with httpx.Client(base_url=live_broker.url, timeout=60) as client, ThreadPoolExecutor(WORKERS) as pool:
+
+        def deploy(n: int) -> int:
+            url = f"/pacticipants/Foo/versions/{n}/deployed-versions/environment/{uuid}"
+            return client.post(url, json={}).status_code
+
+        assert list(pool.map(deploy, range(20))) == [201] * 20
+    session.rollback()
+    still_deployed = (
+        session.execute(select(DeployedVersion).where(DeployedVersion.undeployed_at.is_(None)))
+        .scalars()
+        .all()
+    )
+    current = session.execute(select(CurrentlyDeployedVersionId)).scalars().all()
+    assert len(still_deployed) == 1 and len(current) == 1
+    assert current[0].deployed_version_id == still_deployed[0].id
