@@ -353,3 +353,30 @@ def test_wip_by_provider_tags(client: TestClient, td: TestDataBuilder) -> None:
     assert "a version of Bar with tag 'dev'" in found[1]["verificationProperties"]["notices"][0]["text"]
     td.create_verification("5", tags=["dev"])
     assert len(pacts_for(client, body)) == 1
+
+
+def test_for_verification_runs_a_bounded_number_of_queries(
+    client: TestClient, td: TestDataBuilder, broker_app: FastAPI
+) -> None:
+    """Statements depend on the selectors, never on how many consumers, pacts or WIP candidates there are."""
+    td.create_environment("production").create_provider("Bar")
+    body = {
+        "consumerVersionSelectors": [{"mainBranch": True}, {"deployedOrReleased": True}, {"tag": "prod"}],
+        "providerVersionBranch": "main",
+        "includeWipPactsSince": "2000-01-01",
+    }
+    counts = []
+    for batch in range(3):
+        for i in range(4):
+            name = f"Consumer{batch}-{i}"
+            td.create_consumer(name, main_branch="main").create_consumer_version(
+                "1", branch="main", tags=["prod"]
+            )
+            td.create_pact("Bar").create_deployed_version_for_consumer_version("production")
+            td.create_consumer_version("2", branch="feat").create_pact("Bar", description="feature")
+        with count_selects(broker_app) as statements:
+            found = pacts_for(client, body)
+        counts.append((len(found), len(statements)))
+    print(f"for-verification (pacts, SELECT statements): {counts}")
+    assert [pacts for pacts, _ in counts] == [8, 16, 24]
+    assert len({n for _, n in counts}) == 1
