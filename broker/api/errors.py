@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broker.api.hal import HAL_JSON, base_url
@@ -96,6 +97,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _integrity(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness race the code did not anticipate (e.g. two environments created with one name at once):
+    # the transaction was rolled back, nothing was stored, and the client may simply retry.
+    log.warning("Integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        request, 409, "A concurrent request changed the same data; nothing was stored, retry"
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     reference = uuid.uuid4().hex[:10]
     log.exception("Unhandled error (reference %s) on %s %s", reference, request.method, request.url.path)
@@ -107,4 +117,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BrokerError, _broker_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(Exception, _unexpected)

@@ -15,6 +15,7 @@ from broker.db.models import (
     BranchHead,
     CurrentlyDeployedVersionId,
     DeployedVersion,
+    Environment,
     LatestVerificationIdForPactVersionAndProviderVersion,
     PactPublication,
     Verification,
@@ -114,3 +115,18 @@ def test_parallel_deployments_of_one_application_instance_leave_exactly_one_curr
     current = session.execute(select(CurrentlyDeployedVersionId)).scalars().all()
     assert len(still_deployed) == 1 and len(current) == 1
     assert current[0].deployed_version_id == still_deployed[0].id
+
+
+def test_racing_creations_of_one_environment_give_one_row_and_clean_refusals(
+    live_broker: LiveBroker, session: Session
+) -> None:
+    with httpx.Client(base_url=live_broker.url, timeout=60) as client, ThreadPoolExecutor(WORKERS) as pool:
+
+        def create(_n: int) -> int:
+            return client.post("/environments", json={"name": "staging", "production": False}).status_code
+
+        statuses = Counter(pool.map(create, range(12)))
+    assert statuses[201] == 1
+    assert set(statuses) <= {201, 400, 409}  # "already exists", or the race lost at the unique index: no 500
+    session.rollback()
+    assert session.execute(select(func.count()).select_from(Environment)).scalar_one() == 1
