@@ -171,7 +171,11 @@ class VerifiablePactMessages:
 
     def _branches(self) -> list[str]:
         return _unique(
-            [s.selector.branch for s in self._selectors if s.selector.latest_for_branch and s.selector.branch]
+            [
+                s.selector.branch
+                for s in self._selectors
+                if s.selector.latest_for_branch and isinstance(s.selector.branch, str)
+            ]
         )
 
     def short_description(self) -> str:

@@ -36,7 +36,7 @@ class Selector(BaseModel):
 
     main_branch: bool | None = None
     tag: str | None = None
-    branch: str | None = None
+    branch: str | bool | None = None  # true: the head of every branch
     matching_branch: bool | None = None
     latest: bool | None = None
     fallback_tag: str | None = None

@@ -98,7 +98,14 @@ class VerifiablePactsService:
             rows = repo.find_for_selector(provider.id, selector)
             # The fallback fields only describe a fallback selection; the primary one drops them.
             primary = selector.model_copy(update={"fallback_tag": None, "fallback_branch": None})
-            found += [(row, _resolved(primary, row)) for row in rows]
+            for row in rows:
+                # `branch: true` picks every branch head; each pact is described by its own branch.
+                chosen = (
+                    primary.model_copy(update={"branch": row.branch_name})
+                    if primary.branch is True
+                    else primary
+                )
+                found.append((row, _resolved(chosen, row)))
             if selector.fallback_branch and selector.latest_for_branch and not rows:
                 # The reference accepts fallbackBranch but does not act on it; we select like fallbackTag.
                 fallback = selector.model_copy(update={"branch": selector.fallback_branch})

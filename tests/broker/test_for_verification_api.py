@@ -129,6 +129,10 @@ def test_each_selector_kind(client: TestClient, td: TestDataBuilder) -> None:
         ("2", "latest with tag prod")
     ]
     assert versions({"branch": "nope", "fallbackBranch": "feat-x"}) == [("3", "latest from branch feat-x")]
+    assert versions({"branch": True, "latest": True}) == [
+        ("2", "latest from branch main"),
+        ("3", "latest from branch feat-x"),
+    ]
 
 
 def test_same_content_is_verified_once_with_merged_selectors(client: TestClient, td: TestDataBuilder) -> None:
