@@ -67,15 +67,23 @@ def publish(
     *,
     allow_modification: bool = False,
     sha: str | None = None,
+    merge: bool = False,
 ) -> PublishOutcome:
     """Publishes `pact` for the consumer version. Identical content again is a no-op; changed content is a
-    409 unless `allow_modification`. Integrations are NOT touched here: callers do it once, at the end."""
+    409 unless `allow_modification`, and then replaces the pact, or with `merge` (onConflict=merge) adds its
+    interactions to it. Integrations are NOT touched here: callers do it once, at the end."""
     sha = sha or pact_content.sha(pact)
     existing = repository.latest_for_consumer_version(session, consumer_version.id, provider.id)
     if existing is not None and existing.pact_version.sha == sha:
         return PublishOutcome(existing, created=False, content_changed=False)
     if existing is not None and not allow_modification:
+        # As the reference: the SHA of the submitted content decides, whatever onConflict says.
         raise changed_content_conflict(consumer, provider, consumer_version, existing, pact)
+    if existing is not None and merge:
+        pact = pact_content.merge(json.loads(existing.pact_version.content), pact)
+        sha = pact_content.sha(pact)
+        if sha == existing.pact_version.sha:
+            return PublishOutcome(existing, created=False, content_changed=False)
     stored = json.dumps(pact, separators=(",", ":"), ensure_ascii=False)
     pact_version = repository.find_or_create_pact_version(session, consumer.id, provider.id, sha, stored)
     revision = existing.publication.revision_number + 1 if existing else 1

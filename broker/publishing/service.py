@@ -30,6 +30,7 @@ class Contract:
     provider_name: str
     pact: dict[str, Any]
     sha: str
+    merge: bool = False  # onConflict=merge
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def _parse_contract(raw: dict[str, Any], key: str, pacticipant_name: Any, add: A
                 ok = False
     if not ok or pact is None:
         return None
-    return Contract(str(consumer), str(provider), pact, pact_content.sha(pact))
+    return Contract(str(consumer), str(provider), pact, pact_content.sha(pact), merge=on_conflict == "merge")
 
 
 def publish(session: Session, request: PublishRequest, *, allow_modification: bool) -> PublishResult:
@@ -187,6 +188,7 @@ def publish(session: Session, request: PublishRequest, *, allow_modification: bo
                 contract.pact,
                 allow_modification=allow_modification,
                 sha=contract.sha,
+                merge=contract.merge,
             )
         except Conflict as conflict:
             conflicts.append(conflict)

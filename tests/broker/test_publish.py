@@ -226,3 +226,19 @@ def test_allowed_modification_moves_the_latest_pointer_to_the_new_revision(
         assert latest["interactions"][0]["description"] == "changed"
         other = client.get("/pacts/provider/Bar/consumer/Other/version/1").json()
         assert other["interactions"][0]["description"] == "a request for a sample"
+
+
+def test_on_conflict_merge_adds_interactions_when_modification_is_allowed(
+    broker_settings: BrokerSettings,
+) -> None:
+    settings = broker_settings.model_copy(update={"allow_dangerous_contract_modification": True})
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/contracts/publish", json=publish_body(description="one")).status_code == 200
+        body = publish_body(description="two")
+        body["contracts"][0]["onConflict"] = "merge"
+        assert client.post("/contracts/publish", json=body).status_code == 200
+        pact = client.get("/pacts/provider/Bar/consumer/Foo/version/1").json()
+        assert [i["description"] for i in pact["interactions"]] == ["one", "two"]
+        bad = publish_body()
+        bad["contracts"][0]["onConflict"] = "clobber"
+        assert "contracts.0.onConflict" in client.post("/contracts/publish", json=bad).json()["errors"]
