@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 venv: $(BIN)/.installed
 
 run: venv
-	$(BIN)/contracts services up
+	$(BIN)/contracts pipeline
 
 test: venv
 	$(BIN)/pytest
