@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from broker.api import decorators
+from broker.api.badges import router as badges_router
 from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
 from broker.api.hal import HalResponse, Urls
 from broker.db.models import Pacticipant
@@ -22,6 +23,8 @@ from broker.pacts.repository import PactRow
 from broker.versions import service as versions
 
 router = APIRouter()
+# Badges first: `/latest/badge` must not be taken for the pact tagged "badge".
+router.include_router(badges_router)
 
 PROVIDER = "/pacts/provider/{provider}"
 PAIR = PROVIDER + "/consumer/{consumer}"
