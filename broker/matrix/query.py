@@ -161,7 +161,7 @@ def parse_can_i_deploy_query(params: dict[str, Any]) -> MatrixQuery:
         for item in ignore:
             if isinstance(item, str):
                 query.ignore_selectors.append(UnresolvedSelector(pacticipant_name=item))
-            elif isinstance(item, dict) and "pacticipant" in item:
+            elif isinstance(item, dict) and isinstance(item.get("pacticipant"), str):
                 version = item.get("version")
                 query.ignore_selectors.append(
                     UnresolvedSelector(

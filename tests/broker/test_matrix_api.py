@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -203,3 +204,22 @@ def test_main_branch_target_checks_the_head_of_each_main_branch(
         "There is no verified pact between version 1 of Foo and the latest version of Bar from branch main "
         "(2)"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/matrix?q[][pacticipant][]=Foo",
+        "/matrix?q[][pacticipant]=Foo&latestby[]=cvp&limit[]=1&success[x]=1",
+        "/matrix?q[][pacticipant]=Foo&ignore[]=Bar&ignore[][pacticipant][x]=1",
+        "/can-i-deploy?pacticipant[]=Foo&version=1&environment=production",
+        "/can-i-deploy?pacticipant=Foo&version=1&environment=production&ignore[][pacticipant][]=Bar",
+        "/can-i-deploy?pacticipant=Foo&version=1&to[x]=y",
+        "/pacts/provider/Bar/for-verification?consumer_version_selectors=x&provider_version_tags=main",
+        "/pacts/provider/Bar/for-verification?consumer_version_selectors[][branch]=true&include_wip_pacts_since=x",
+    ],
+)
+def test_odd_queries_never_crash(url: str, client: TestClient, td: TestDataBuilder) -> None:
+    _history(td).create_environment("production")
+    response = client.get(url)
+    assert response.status_code in (200, 400), response.text
