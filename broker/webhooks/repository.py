@@ -9,10 +9,16 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from broker.db.models import (
+    BranchHead,
+    BranchVersion,
+    CurrentlyDeployedVersionId,
+    Environment,
     LatestPactPublicationIdForConsumerVersion,
     LatestVerificationIdForPactVersionAndProviderVersion,
     Pacticipant,
     PactVersion,
+    ReleasedVersion,
+    Tag,
     Verification,
     Version,
     utcnow,
@@ -173,3 +179,86 @@ def set_status(session: Session, triggered_id: int, status: str) -> None:
         triggered.status = status
         triggered.updated_at = utcnow()
         session.flush()
+
+
+def any_enabled(session: Session) -> bool:
+    """One cheap query, so that publishing costs nothing more when no webhook is configured."""
+    return session.scalar(select(Webhook.id).where(Webhook.enabled.is_(True)).limit(1)) is not None
+
+
+def version_labels(session: Session, version_id: int) -> tuple[list[str], str | None]:
+    """The tag names of a version and its newest branch (template parameters)."""
+    tags = list(
+        session.scalars(select(Tag.name).where(Tag.version_id == version_id).order_by(Tag.created_at))
+    )
+    branch = session.scalar(
+        select(BranchVersion.branch_name)
+        .where(BranchVersion.version_id == version_id)
+        .order_by(BranchVersion.id.desc())
+        .limit(1)
+    )
+    return tags, branch
+
+
+@dataclass
+class RequiredVerification:
+    """A provider version that should verify a new pact: the head of its main branch, or deployed or
+    released somewhere, and not yet verified this content (reference: calculate_required_verifications)."""
+
+    version_id: int
+    number: str
+    branch: str | None = None
+    descriptions: list[str] = field(default_factory=list)
+
+
+def required_verifications(
+    session: Session, pact_version_id: int, provider: Pacticipant
+) -> list[RequiredVerification]:
+    found: dict[int, RequiredVerification] = {}
+
+    def add(version_id: int, number: str, description: str, branch: str | None = None) -> None:
+        entry = found.setdefault(version_id, RequiredVerification(version_id, number))
+        entry.branch = entry.branch or branch
+        if description not in entry.descriptions:
+            entry.descriptions.append(description)
+
+    if provider.main_branch:
+        head = session.execute(
+            select(Version.id, Version.number)
+            .join(BranchHead, BranchHead.version_id == Version.id)
+            .where(BranchHead.pacticipant_id == provider.id, BranchHead.branch_name == provider.main_branch)
+        ).first()
+        if head is not None:
+            add(head[0], head[1], "latest from main branch", provider.main_branch)
+    deployed = session.execute(
+        select(Version.id, Version.number, Environment.name)
+        .join(CurrentlyDeployedVersionId, CurrentlyDeployedVersionId.version_id == Version.id)
+        .join(Environment, Environment.id == CurrentlyDeployedVersionId.environment_id)
+        .where(CurrentlyDeployedVersionId.pacticipant_id == provider.id)
+        .order_by(Environment.name, Version.order)
+    )
+    for version_id, number, environment in deployed:
+        add(version_id, number, f"deployed in {environment}")
+    released = session.execute(
+        select(Version.id, Version.number, Environment.name)
+        .join(ReleasedVersion, ReleasedVersion.version_id == Version.id)
+        .join(Environment, Environment.id == ReleasedVersion.environment_id)
+        .where(ReleasedVersion.pacticipant_id == provider.id, ReleasedVersion.support_ended_at.is_(None))
+        .order_by(Environment.name, Version.order)
+    )
+    for version_id, number, environment in released:
+        add(version_id, number, f"released in {environment}")
+    if not found:
+        return []
+    verified = set(
+        session.scalars(
+            select(Verification.provider_version_id).where(
+                Verification.pact_version_id == pact_version_id, Verification.provider_version_id.in_(found)
+            )
+        )
+    )
+    required = [entry for version_id, entry in found.items() if version_id not in verified]
+    for entry in required:
+        if entry.branch is None:
+            entry.branch = version_labels(session, entry.version_id)[1]
+    return required

@@ -1,9 +1,12 @@
 """Webhook rules: create, update, delete, list, test-execute, and `fire` for broker events.
 
-Where the rest of the broker calls in (see `fire`):
+Where the rest of the broker calls in, inside the request's transaction (`urls.base` is the base URL):
 
     from broker.webhooks import service as webhooks
-    webhooks.fire(session, "contract_published", {"base_url": ..., "consumer_name": "Foo", ...})
+    webhooks.pact_published(db, outcome.row, content_changed=outcome.content_changed, base_url=urls.base)
+    webhooks.verification_published(db, row, verification, provider_version, base_url=urls.base)
+
+or, for any other event, `webhooks.fire(session, event_name, {"consumer_name": ..., ...})`.
 
 `fire` records a triggered webhook for each enabled webhook that listens to the event and covers the
 pact's consumer and provider, in the caller's transaction. They are handed to the background
@@ -21,16 +24,27 @@ from typing import Any, TypedDict
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from broker.db.models import Pacticipant, utcnow
+from broker.db.models import Pacticipant, Verification, Version, utcnow
 from broker.errors import NotFound
 from broker.pacticipants import repository as pacticipants
+from broker.pacts.repository import PactRow
 from broker.webhooks import repository
 from broker.webhooks.dispatcher import STATUS_NOT_RUN, dispatcher_for
 from broker.webhooks.execution import ExecutionResult, execute
 from broker.webhooks.models import TriggeredWebhook, Webhook
 from broker.webhooks.repository import WebhookRecord
 from broker.webhooks.settings import WebhookSettings
-from broker.webhooks.validation import EVENT_NAMES, WebhookSpec, validate
+from broker.webhooks.validation import (
+    CONTRACT_CONTENT_CHANGED,
+    CONTRACT_PUBLISHED,
+    CONTRACT_REQUIRING_VERIFICATION_PUBLISHED,
+    EVENT_NAMES,
+    VERIFICATION_FAILED,
+    VERIFICATION_PUBLISHED,
+    VERIFICATION_SUCCEEDED,
+    WebhookSpec,
+    validate,
+)
 
 __all__ = [
     "EVENT_NAMES",
@@ -41,8 +55,10 @@ __all__ = [
     "get",
     "list_all",
     "list_for",
+    "pact_published",
     "put",
     "test_execute",
+    "verification_published",
 ]
 
 _PENDING = "broker.webhooks.pending"
@@ -236,6 +252,92 @@ def _run_after_commit(session: Session, triggered_ids: list[int], settings: Webh
             session.info[_PENDING] = []
 
     pending.extend((triggered_id, settings) for triggered_id in triggered_ids)
+
+
+# --- the broker's events, ready-made for the publish and verification routes ---------------------------
+
+
+def pact_published(
+    session: Session,
+    row: PactRow,
+    *,
+    content_changed: bool,
+    base_url: str,
+    build_url: str | None = None,
+    settings: WebhookSettings | None = None,
+) -> list[str]:
+    """Fires the events of one publication (reference: webhooks/event_listener.rb):
+    `contract_published` always, `contract_content_changed` when the content differs from the previous
+    publication, and `contract_requiring_verification_published` once per provider version that should
+    verify it (head of the main branch, deployed or released) and has not. Returns the triggered uuids.
+    """
+    if not repository.any_enabled(session):
+        return []
+    tags, branch = repository.version_labels(session, row.consumer_version.id)
+    context: EventContext = {
+        "base_url": base_url,
+        "consumer_name": row.consumer.name,
+        "provider_name": row.provider.name,
+        "consumer_version_number": row.consumer_version.number,
+        "consumer_version_tags": tags,
+        "pact_version_sha": row.pact_version.sha,
+    }
+    if branch is not None:
+        context["consumer_version_branch"] = branch
+    if build_url or row.consumer_version.build_url:
+        context["build_url"] = build_url or row.consumer_version.build_url or ""
+    triggered = fire(session, CONTRACT_PUBLISHED, context, settings)
+    if content_changed:
+        triggered += fire(session, CONTRACT_CONTENT_CHANGED, context, settings)
+    for required in repository.required_verifications(session, row.pact_version.id, row.provider):
+        required_context: EventContext = {
+            **context,
+            "provider_version_number": required.number,
+            "provider_version_descriptions": required.descriptions,
+        }
+        if required.branch is not None:
+            required_context["provider_version_branch"] = required.branch
+        triggered += fire(session, CONTRACT_REQUIRING_VERIFICATION_PUBLISHED, required_context, settings)
+    return triggered
+
+
+def verification_published(
+    session: Session,
+    row: PactRow,
+    verification: Verification,
+    provider_version: Version,
+    *,
+    base_url: str,
+    settings: WebhookSettings | None = None,
+) -> list[str]:
+    """Fires `provider_verification_published` and `..._succeeded` or `..._failed` for a verification of
+    the pact in `row` (reference: verifications/service.rb#broadcast_events)."""
+    if not repository.any_enabled(session):
+        return []
+    consumer_tags, consumer_branch = repository.version_labels(session, row.consumer_version.id)
+    provider_tags, provider_branch = repository.version_labels(session, provider_version.id)
+    context: EventContext = {
+        "base_url": base_url,
+        "consumer_name": row.consumer.name,
+        "provider_name": row.provider.name,
+        "consumer_version_number": row.consumer_version.number,
+        "consumer_version_tags": consumer_tags,
+        "pact_version_sha": row.pact_version.sha,
+        "provider_version_number": provider_version.number,
+        "provider_version_tags": provider_tags,
+        "verification_number": verification.number,
+        "verification_success": verification.success,
+    }
+    if consumer_branch is not None:
+        context["consumer_version_branch"] = consumer_branch
+    if provider_branch is not None:
+        context["provider_version_branch"] = provider_branch
+    if verification.build_url:
+        context["build_url"] = verification.build_url
+    outcome = VERIFICATION_SUCCEEDED if verification.success else VERIFICATION_FAILED
+    return fire(session, VERIFICATION_PUBLISHED, context, settings) + fire(
+        session, outcome, context, settings
+    )
 
 
 # --- test execution (POST /webhooks/{uuid}/execute) -------------------------------------------------

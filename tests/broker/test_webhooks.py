@@ -106,8 +106,9 @@ def settings(**overrides: Any) -> WebhookSettings:
 
 @pytest.fixture
 def webhook_settings(broker_app: FastAPI) -> WebhookSettings:
-    broker_app.state.webhook_settings = settings()
-    return broker_app.state.webhook_settings  # type: ignore[no-any-return]
+    chosen = settings()
+    broker_app.state.webhook_settings = chosen
+    return chosen
 
 
 def webhook_body(url: str = "https://ci.example.org/build", **extra: Any) -> dict[str, Any]:
@@ -468,3 +469,104 @@ def test_nothing_runs_when_the_firing_transaction_rolls_back(
 def test_fire_rejects_unknown_events(session: Session) -> None:
     with pytest.raises(ValueError, match="unknown webhook event"):
         service.fire(session, "pact_changed", {"consumer_name": "Foo", "provider_name": "Bar"})
+
+
+EVENT_PROBE = (
+    "${pactbroker.eventName}|${pactbroker.providerVersionNumber}|${pactbroker.providerVersionDescriptions}"
+    "|${pactbroker.providerVersionBranch}|${pactbroker.githubVerificationStatus}"
+)
+
+
+def probe_webhook(url: str, *events: str) -> dict[str, Any]:
+    return {
+        "events": [{"name": e} for e in events],
+        "request": {
+            "method": "POST",
+            "url": url,
+            "headers": {"Content-Type": "text/plain"},
+            "body": EVENT_PROBE,
+        },
+    }
+
+
+def committed(session: Session, fire: Any) -> list[str]:
+    session.commit()
+    begin_write(session)
+    uuids: list[str] = fire()
+    session.commit()
+    assert dispatcher_for(session.get_bind()).wait_until_idle(10)  # type: ignore[arg-type]
+    return uuids
+
+
+def test_a_publication_fires_published_changed_and_one_requiring_verification_per_provider_version(
+    client: TestClient, td: TestDataBuilder, session: Session
+) -> None:
+    (
+        td.create_provider("Bar", main_branch="main")
+        .create_environment("production", production=True)
+        .publish_pact("Foo", "1.0.0", "Bar", branch="feat-x")
+        .create_verification("4")  # deployed, and it has verified this content: not required
+        .create_deployed_version(pacticipant="Bar", version="4", environment="production")
+        .create_provider_version("3")
+        .create_released_version(pacticipant="Bar", version="3", environment="production")
+        .create_provider_version("5", branch="main")  # the main branch head
+    )
+    events = ("contract_published", "contract_content_changed", "contract_requiring_verification_published")
+    with webhook_receiver(200) as receiver:
+        client.post("/webhooks", json=probe_webhook(receiver.url, *events))
+        assert td.pact is not None
+        row = td.pact
+
+        triggered = committed(
+            session,
+            lambda: service.pact_published(
+                session, row, content_changed=True, base_url="http://broker.test", settings=settings()
+            ),
+        )
+
+        bodies = sorted(r.body for r in receiver.wait_for(4))
+    assert len(triggered) == 4
+    assert bodies == [
+        "contract_content_changed||||pending",
+        "contract_published||||pending",
+        "contract_requiring_verification_published|3|released in production||pending",
+        "contract_requiring_verification_published|5|latest from main branch|main|pending",
+    ]
+
+
+def test_a_verification_fires_published_and_its_outcome(
+    client: TestClient, td: TestDataBuilder, session: Session
+) -> None:
+    td.publish_pact("Foo", "1.0.0", "Bar").create_verification("7", success=False, branch="main")
+    events = (
+        "provider_verification_published",
+        "provider_verification_succeeded",
+        "provider_verification_failed",
+    )
+    with webhook_receiver(200) as receiver:
+        client.post("/webhooks", json=probe_webhook(receiver.url, *events))
+        assert td.pact is not None and td.verification is not None and td.provider_version is not None
+        row, verification, version = td.pact, td.verification, td.provider_version
+
+        committed(
+            session,
+            lambda: service.verification_published(
+                session, row, verification, version, base_url="http://broker.test", settings=settings()
+            ),
+        )
+
+        bodies = sorted(r.body for r in receiver.wait_for(2))
+    assert bodies == [
+        "provider_verification_failed|7||main|failure",
+        "provider_verification_published|7||main|failure",
+    ]
+
+
+def test_without_webhooks_a_publication_triggers_nothing(td: TestDataBuilder, session: Session) -> None:
+    td.publish_pact("Foo", "1.0.0", "Bar")
+    assert td.pact is not None
+    row = td.pact
+    assert (
+        committed(session, lambda: service.pact_published(session, row, content_changed=True, base_url=""))
+        == []
+    )
