@@ -7,9 +7,10 @@ The body follows the reference's `MatrixDecorator` (summary with tri-state `depl
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from broker.api.deps import DbSession, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link, timestamp
@@ -106,6 +107,97 @@ def get_can_i_deploy_tag_to_tag(
         latestby="cvp",
     )
     return HalResponse(matrix_body(_find_existing(MatrixService(session), query), urls))
+
+
+# --- badges (reference: badges/service.rb): a 307 to a shields.io image -----------------------------------
+
+SHIELDS = "https://img.shields.io/badge"
+
+
+def _shield(left: str, right: str, colour: str) -> RedirectResponse:
+    def escape(text: str) -> str:
+        return quote(text.replace("-", "--").replace("_", "__"), safe="")
+
+    # Short caching: the badge must change soon after a new verification or deployment.
+    return RedirectResponse(
+        f"{SHIELDS}/{escape(left)}-{escape(right)}-{colour}.svg",
+        status_code=307,
+        headers={"Cache-Control": "max-age=30"},
+    )
+
+
+def _deployable_or_none(service: MatrixService, query: MatrixQuery) -> tuple[bool | None, bool]:
+    """(verdict, whether the version named by the path exists)."""
+    answer = service.find(query)
+    exists = not any(
+        s.specified and s.pacticipant_or_version_does_not_exist for s in answer.results.selectors
+    )
+    return answer.summary.deployable(), exists
+
+
+@router.get(
+    "/pacticipants/{pacticipant}/branches/{branch}/latest-version/can-i-deploy/to-environment/{environment}/badge"
+)
+def get_can_i_deploy_branch_to_environment_badge(
+    pacticipant: str, branch: str, environment: str, request: Request, session: DbSession
+) -> RedirectResponse:
+    service = MatrixService(session)
+    if not service.pacticipants_exist(pacticipant):
+        return _shield("pacticipant", "not found", "lightgrey")
+    if not service.repository.environment_exists(environment):
+        return _shield("environment", "not found", "lightgrey")
+    query = MatrixQuery(
+        selectors=[UnresolvedSelector(pacticipant_name=pacticipant, branch=branch, latest=True)],
+        environment=environment,
+        latestby="cvpv",
+    )
+    deployable, exists = _deployable_or_none(service, query)
+    if not exists:
+        return _shield("version", "not found", "lightgrey")
+    label = request.query_params.get("label") or "can-i-deploy"
+    return _shield(label, f"{branch} to {environment}", "brightgreen" if deployable else "red")
+
+
+@router.get("/pacticipants/{pacticipant}/latest-version/{tag}/can-i-deploy/to/{to}/badge")
+def get_can_i_deploy_tag_to_tag_badge(
+    pacticipant: str, tag: str, to: str, request: Request, session: DbSession
+) -> RedirectResponse:
+    service = MatrixService(session)
+    if not service.pacticipants_exist(pacticipant):
+        return _shield("pacticipant", "not found", "lightgrey")
+    query = MatrixQuery(
+        selectors=[UnresolvedSelector(pacticipant_name=pacticipant, tag=tag, latest=True)],
+        tag=to,
+        latest=True,
+        latestby="cvp",
+    )
+    deployable, exists = _deployable_or_none(service, query)
+    if not exists:
+        return _shield("version", "not found", "lightgrey")
+    label = request.query_params.get("label") or "can-i-deploy"
+    return _shield(label, f"{tag} to {to}", "brightgreen" if deployable else "red")
+
+
+@router.get("/pacticipants/{pacticipant}/main-branch/can-i-merge/badge")
+def get_can_i_merge_badge(pacticipant: str, session: DbSession) -> RedirectResponse:
+    """Is the latest version of the main branch compatible with the latest main of its integrations?"""
+    service = MatrixService(session)
+    main_branch = service.repository.main_branch(pacticipant)
+    if main_branch is None:
+        return _shield("pacticipant", "not found", "lightgrey")
+    query = MatrixQuery(
+        selectors=[UnresolvedSelector(pacticipant_name=pacticipant, branch=main_branch, latest=True)],
+        main_branch=True,
+        latest=True,
+        latestby="cvp",
+    )
+    deployable, exists = _deployable_or_none(service, query)
+    if not exists:
+        return _shield("main branch version", "not found", "lightgrey")
+    colour, status = {None: ("lightgrey", "unknown"), True: ("brightgreen", "success")}.get(
+        deployable, ("red", "failed")
+    )
+    return _shield("can-i-merge", status, colour)
 
 
 def _find_existing(service: MatrixService, query: MatrixQuery) -> MatrixAnswer:

@@ -124,6 +124,10 @@ class MatrixRepository:
             return set()
         return set(self.session.scalars(select(Pacticipant.name).where(Pacticipant.name.in_(wanted))))
 
+    def main_branch(self, pacticipant: str) -> str | None:
+        """The pacticipant's main branch name; None when it or its main branch is unknown."""
+        return self.session.scalar(select(Pacticipant.main_branch).where(Pacticipant.name == pacticipant))
+
     def environment_exists(self, name: str) -> bool:
         return self.session.scalar(select(Environment.id).where(Environment.name == name)) is not None
 

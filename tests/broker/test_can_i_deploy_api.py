@@ -270,3 +270,34 @@ def test_can_i_deploy_runs_a_bounded_number_of_queries(
     print(f"can-i-deploy SELECT statements with 6/11/16 integrations: {counts}")
     assert counts[0] == counts[1] == counts[2]
     assert counts[0] <= 12
+
+
+def test_badges_redirect_to_shields(client: TestClient, td: TestDataBuilder) -> None:
+    _foo_needs_bar(td).create_verification("2", branch="main", tags=["prod"])
+    td.use_consumer("Foo").create_tag("dev", pacticipant="Foo", version="1")
+
+    def badge(url: str) -> str:
+        response = client.get(url, follow_redirects=False)
+        assert response.status_code == 307
+        assert response.headers["cache-control"] == "max-age=30"
+        location: str = response.headers["location"]
+        return location
+
+    branch_badge = (
+        "/pacticipants/Foo/branches/main/latest-version/can-i-deploy/to-environment/production/badge"
+    )
+    assert badge(branch_badge) == "https://img.shields.io/badge/can--i--deploy-main%20to%20production-red.svg"
+    td.create_deployed_version_for_provider_version("production")
+    assert badge(branch_badge).endswith("-brightgreen.svg")
+    assert badge("/pacticipants/Foo/latest-version/dev/can-i-deploy/to/prod/badge?label=ship") == (
+        "https://img.shields.io/badge/ship-dev%20to%20prod-brightgreen.svg"
+    )
+    assert badge("/pacticipants/Foo/main-branch/can-i-merge/badge") == (
+        "https://img.shields.io/badge/can--i--merge-success-brightgreen.svg"
+    )
+    assert badge("/pacticipants/Nope/main-branch/can-i-merge/badge").endswith(
+        "/pacticipant-not%20found-lightgrey.svg"
+    )
+    assert badge(branch_badge.replace("production", "nowhere")).endswith(
+        "/environment-not%20found-lightgrey.svg"
+    )
