@@ -139,6 +139,8 @@ def version(
     head_version_ids: dict[int, int] | None = None,
     environments: Sequence[Environment] = (),
     pacts: Sequence[PactRow] = (),
+    deployed_to: Sequence[Environment] = (),
+    released_to: Sequence[Environment] = (),
 ) -> Json:
     base = urls.version(p.name, v.number)
     heads = head_version_ids or {}
@@ -195,6 +197,13 @@ def version(
                 name=e.name,
             )
             for e in environments
+        ],
+        # where this version is currently deployed / released and supported
+        "pb:deployed-environments": [
+            link(urls.environment(e.uuid), title="Environment", name=e.name) for e in deployed_to
+        ],
+        "pb:released-environments": [
+            link(urls.environment(e.uuid), title="Environment", name=e.name) for e in released_to
         ],
     }
     return body

@@ -14,6 +14,7 @@ from broker.api.deps import DbSession, JsonBody, OptionalJsonBody, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link, timestamp
 from broker.api.pagination import Page, page_from
 from broker.db.models import BranchVersion, Pacticipant, Version, utcnow
+from broker.deployments import repository as deployment_repo
 from broker.environments import service as environments
 from broker.errors import NotFound, ValidationFailed
 from broker.pacticipants import repository as pacticipant_repo
@@ -37,6 +38,7 @@ def version_body(session: Session, urls: Urls, p: Pacticipant, v: Version) -> di
     latest_tags = version_repo.latest_tag_version_ids(session, p.id, [t.name for t in tags])
     branch_versions = version_repo.branch_versions_for(session, [v.id])[v.id]
     heads = version_repo.head_version_ids(session, [bv.branch_id for bv in branch_versions])
+    deployed_to, released_to = deployment_repo.environments_of_version(session, v.id)
     return decorators.version(
         urls,
         p,
@@ -47,6 +49,8 @@ def version_body(session: Session, urls: Urls, p: Pacticipant, v: Version) -> di
         head_version_ids=heads,
         environments=environments.list_all(session),
         pacts=pact_repo.for_consumer_version(session, v.id),
+        deployed_to=deployed_to,
+        released_to=released_to,
     )
 
 

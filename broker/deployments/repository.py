@@ -183,3 +183,21 @@ def currently_supported(
     if pacticipant_id is not None:
         stmt = stmt.where(ReleasedVersion.pacticipant_id == pacticipant_id)
     return [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt)]
+
+
+def environments_of_version(session: Session, version_id: int) -> tuple[list[Environment], list[Environment]]:
+    """Where the version is currently deployed, and where it is released and still supported."""
+    deployed = (
+        select(Environment)
+        .join(CurrentlyDeployedVersionId, CurrentlyDeployedVersionId.environment_id == Environment.id)
+        .where(CurrentlyDeployedVersionId.version_id == version_id)
+    )
+    released = (
+        select(Environment)
+        .join(ReleasedVersion, ReleasedVersion.environment_id == Environment.id)
+        .where(ReleasedVersion.version_id == version_id, ReleasedVersion.support_ended_at.is_(None))
+    )
+    return (
+        list(session.execute(deployed.distinct().order_by(Environment.name)).scalars()),
+        list(session.execute(released.order_by(Environment.name)).scalars()),
+    )

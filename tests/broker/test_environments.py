@@ -67,6 +67,8 @@ def test_record_deployment_replaces_the_previous_version_of_the_same_instance(
     assert first["currentlyDeployed"] is True and first["applicationInstance"] is None
     again = client.post(f"/pacticipants/Foo/versions/1/deployed-versions/environment/{env['uuid']}", json={})
     assert again.status_code == 200 and again.json()["uuid"] == first["uuid"]  # already current: same record
+    version_links = client.get("/pacticipants/Foo/versions/1").json()["_links"]
+    assert [link["name"] for link in version_links["pb:deployed-environments"]] == ["production"]
     blue = deploy("1", "blue")
     second = deploy("2")
     current = client.get(
