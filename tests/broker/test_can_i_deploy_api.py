@@ -301,3 +301,42 @@ def test_badges_redirect_to_shields(client: TestClient, td: TestDataBuilder) -> 
     assert badge(branch_badge.replace("production", "nowhere")).endswith(
         "/environment-not%20found-lightgrey.svg"
     )
+
+
+def test_a_provider_must_support_every_consumer_version_in_the_environment(
+    client: TestClient, td: TestDataBuilder
+) -> None:
+    """Reference `integration_environment_spec`: two released consumer versions, each must be verified."""
+    (
+        td.create_environment("production", production=True)
+        .create_consumer("Foo")
+        .create_consumer_version("1")
+        .create_pact("Bar", description="one")
+        .create_released_version(pacticipant="Foo", version="1")
+        .create_consumer_version("2")
+        .create_pact("Bar", description="two")
+        .create_released_version(pacticipant="Foo", version="2")
+        .create_verification("5")
+    )
+    result = summary(client, "Bar", "5", environment="production")
+    assert (result["deployable"], result["success"], result["unknown"]) == (None, 1, 1)
+    assert result["reason"] == (
+        "There is no verified pact between one of the versions of Foo currently in production (1) and "
+        "version 5 of Bar"
+    )
+    td.create_consumer_version("1").create_pact("Bar", description="one").create_verification("5")
+    assert summary(client, "Bar", "5", environment="production")["deployable"] is True
+
+
+def test_every_application_instance_of_a_provider_counts(client: TestClient, td: TestDataBuilder) -> None:
+    """Two instances of Bar in production (different targets): an older failing one blocks Foo."""
+    _foo_needs_bar(td).create_verification("2", success=False)
+    td.create_deployed_version(
+        pacticipant="Bar", version="2", environment="production", application_instance="eu"
+    )
+    td.create_verification("3")
+    td.create_deployed_version(
+        pacticipant="Bar", version="3", environment="production", application_instance="us"
+    )
+    result = summary(client, "Foo", "1", environment="production")
+    assert (result["deployable"], result["success"], result["failed"]) == (False, 1, 1)
