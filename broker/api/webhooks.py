@@ -6,7 +6,9 @@ triggered_webhook_logs}.rb and the webhook decorators). Bodies are shaped here; 
     GET    /webhooks                                  list
     GET|PUT|DELETE /webhooks/{uuid}                   PUT creates (201) or replaces (200)
     POST   /webhooks/{uuid}/execute                   test: send it now and return the logs
-    GET|POST /webhooks/provider/{p}/consumer/{c}      (also /webhooks/provider/{p}, /webhooks/consumer/{c})
+    POST   /webhooks/execute                          the same for a webhook given in the body, not stored
+    GET|POST /webhooks/provider/{p}/consumer/{c}      (also /webhooks/provider/{p}, /webhooks/consumer/{c},
+                                                      /pacts/provider/{p}/consumer/{c}/webhooks)
     GET    /triggered-webhooks/{uuid}/logs            the attempts of a triggered webhook
 """
 
@@ -289,6 +291,29 @@ def put_webhook(
 def delete_webhook(uuid: str, db: DbSession) -> Response:
     webhooks.delete(db, uuid)
     return Response(status_code=204)
+
+
+@router.post("/webhooks/execute")
+def execute_unsaved_webhook(
+    body: JsonBody, db: ReadSession, urls: UrlBuilder, settings: Settings
+) -> HalResponse:
+    record, result = webhooks.test_execute_unsaved(db, body, urls.base, settings)
+    out = execution_body(urls, record, result, urls("webhooks", "execute"))
+    del out["_links"]["webhook"]  # nothing stored, nothing to link to
+    return HalResponse(out)
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/webhooks")
+def list_webhooks_of_pact(provider: str, consumer: str, db: DbSession, urls: UrlBuilder) -> HalResponse:
+    """The pact resource's `pb:pact-webhooks`: the webhooks scoped to this consumer and provider."""
+    return _list_scoped(db, urls, provider, consumer)
+
+
+@router.post("/pacts/provider/{provider}/consumer/{consumer}/webhooks")
+def create_webhook_for_pact(
+    provider: str, consumer: str, body: JsonBody, db: DbSession, urls: UrlBuilder, settings: Settings
+) -> HalResponse:
+    return _create_scoped(db, urls, body, settings, provider, consumer)
 
 
 @router.post("/webhooks/{uuid}/execute")

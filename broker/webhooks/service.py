@@ -58,6 +58,7 @@ __all__ = [
     "pact_published",
     "put",
     "test_execute",
+    "test_execute_unsaved",
     "verification_published",
 ]
 
@@ -349,6 +350,34 @@ def test_execute(
     """Sends the webhook now, for real, as if triggered by the latest pact between its consumer and
     provider (placeholders stay empty when there is none). Nothing is stored."""
     record = get(session, uuid)
+    session.expunge(record.webhook)  # no database work waits on the remote server
+    return record, _execute_for_test(session, record, base_url, _settings(settings))
+
+
+def test_execute_unsaved(
+    session: Session, body: dict[str, Any], base_url: str, settings: WebhookSettings | None = None
+) -> tuple[WebhookRecord, ExecutionResult]:
+    """POST /webhooks/execute: validates and sends a webhook that is not stored (to try one out first)."""
+    spec = validate(session, body, _settings(settings))
+    webhook = Webhook(uuid="unsaved", created_at=utcnow(), updated_at=utcnow())
+    _apply(
+        webhook,
+        spec,
+        spec.consumer.id if spec.consumer else None,
+        spec.provider.id if spec.provider else None,
+    )
+    record = WebhookRecord(
+        webhook,
+        spec.consumer.name if spec.consumer else None,
+        spec.provider.name if spec.provider else None,
+        spec.events,
+    )
+    return record, _execute_for_test(session, record, base_url, _settings(settings))
+
+
+def _execute_for_test(
+    session: Session, record: WebhookRecord, base_url: str, settings: WebhookSettings
+) -> ExecutionResult:
     webhook = record.webhook
     context: dict[str, Any] = {
         "base_url": base_url,
@@ -366,7 +395,4 @@ def test_execute(
                 "verification_success": latest.verification_success,
                 "provider_version_number": latest.provider_version_number,
             }
-    # Detach what the HTTP call needs, so no database work waits on the remote server.
-    session.expunge(webhook)
-    result = execute(webhook, context, _settings(settings), failure_message="Webhook execution failed")
-    return record, result
+    return execute(webhook, context, settings, failure_message="Webhook execution failed")

@@ -570,3 +570,27 @@ def test_without_webhooks_a_publication_triggers_nothing(td: TestDataBuilder, se
         committed(session, lambda: service.pact_published(session, row, content_changed=True, base_url=""))
         == []
     )
+
+
+def test_an_unsaved_webhook_can_be_tried_out_and_is_not_stored(
+    client: TestClient, webhook_settings: WebhookSettings
+) -> None:
+    with webhook_receiver(200) as receiver:
+        result = client.post("/webhooks/execute", json=webhook_body(receiver.url + "/try"))
+        assert [r.path for r in receiver.wait_for(1)] == ["/try"]
+    assert result.status_code == 200, result.text
+    assert result.json()["success"] is True
+    assert client.get("/webhooks").json()["_links"]["pb:webhooks"] == []
+    invalid = client.post("/webhooks/execute", json={"request": {"method": "POST"}})
+    assert invalid.status_code == 400 and "request.url" in invalid.json()["errors"]
+
+
+def test_the_pact_webhooks_resource_lists_and_creates_the_pairs_webhooks(
+    client: TestClient, td: TestDataBuilder, webhook_settings: WebhookSettings
+) -> None:
+    td.publish_pact("Foo", "1.0.0", "Bar")
+    created = client.post("/pacts/provider/Bar/consumer/Foo/webhooks", json=webhook_body())
+    assert created.status_code == 201
+    client.post("/webhooks", json=webhook_body())  # global: not one of the pair's own webhooks
+    listed = client.get("/pacts/provider/Bar/consumer/Foo/webhooks").json()["_links"]["pb:webhooks"]
+    assert [w["href"] for w in listed] == [created.headers["location"]]
