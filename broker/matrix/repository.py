@@ -222,14 +222,17 @@ class MatrixRepository:
             )
             branch_col = bv.branch_name.label("branch_name")
         if selector.environment:
+            # A join on the (small) set of versions in the environment, not `id IN (...) OR id IN (...)`,
+            # which PostgreSQL answers with a scan of every version of the pacticipants.
             env_id = select(Environment.id).where(Environment.name == selector.environment).scalar_subquery()
-            deployed = select(CurrentlyDeployedVersionId.version_id).where(
+            deployed = select(CurrentlyDeployedVersionId.version_id.label("version_id")).where(
                 CurrentlyDeployedVersionId.environment_id == env_id
             )
-            released = select(ReleasedVersion.version_id).where(
+            released = select(ReleasedVersion.version_id.label("version_id")).where(
                 ReleasedVersion.environment_id == env_id, ReleasedVersion.support_ended_at.is_(None)
             )
-            stmt = stmt.where(or_(v.c.id.in_(deployed), v.c.id.in_(released)))
+            in_environment = union(deployed, released).subquery("in_environment")
+            stmt = stmt.join(in_environment, in_environment.c.version_id == v.c.id)
         stmt = stmt.add_columns(branch_col)
         if selector.latest:
             rank = func.row_number().over(partition_by=v.c.pacticipant_id, order_by=v.c.order.desc())
@@ -463,7 +466,8 @@ class MatrixRepository:
         bh = BranchHead.__table__
         branch_rows = self.session.execute(
             select(bv.c.version_id, bv.c.branch_name, bh.c.version_id)
-            .outerjoin(bh, bh.c.branch_version_id == bv.c.id)
+            # (branch_id, version_id) uses the branch_heads primary key; branch_version_id has no index.
+            .outerjoin(bh, and_(bh.c.branch_id == bv.c.branch_id, bh.c.version_id == bv.c.version_id))
             .where(bv.c.version_id.in_(version_ids))
             .order_by(bv.c.version_id, bv.c.created_at, bv.c.id)
         )
