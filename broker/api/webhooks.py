@@ -23,13 +23,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from broker.api.deps import DbSession, JsonBody, UrlBuilder
-from broker.api.hal import HalResponse, Urls, link, with_timestamps
+from broker.api.hal import HalResponse, Urls, link, timestamp, with_timestamps
 from broker.db.engine import session_scope
 from broker.db.models import Pacticipant
 from broker.errors import NotFound
 from broker.webhooks import repository
 from broker.webhooks import service as webhooks
 from broker.webhooks.execution import ExecutionResult
+from broker.webhooks.models import TriggeredWebhook, Webhook
 from broker.webhooks.repository import WebhookRecord
 from broker.webhooks.settings import WebhookSettings
 from broker.webhooks.validation import render_with_placeholder
@@ -320,6 +321,77 @@ def create_webhook_for_pact(
 def execute_webhook(uuid: str, db: ReadSession, urls: UrlBuilder, settings: Settings) -> HalResponse:
     record, result = webhooks.test_execute(db, uuid, urls.base, settings)
     return HalResponse(execution_body(urls, record, result, urls("webhooks", uuid, "execute")))
+
+
+def triggered_webhooks_body(
+    urls: Urls, self_href: str, rows: list[tuple[TriggeredWebhook, Webhook, int]], retries: int
+) -> Json:
+    """Reference: triggered_webhooks_decorator.rb / triggered_webhook_decorator.rb."""
+    entries = []
+    for triggered, webhook, made in rows:
+        name = f"{webhook.method.upper()} {_host(webhook.url)}"
+        logs = link(
+            urls("triggered-webhooks", triggered.uuid, "logs"), title="Webhook execution logs", name=name
+        )
+        entries.append(
+            {
+                "name": name,
+                "status": triggered.status,
+                "attemptsMade": made,
+                "attemptsRemaining": 0
+                if triggered.status in ("success", "failure")
+                else max(retries + 1 - made, 0),
+                "triggerType": triggered.trigger_type,
+                "eventName": triggered.event_name,
+                "triggeredAt": timestamp(triggered.created_at),
+                "_links": {
+                    "pb:logs": logs,
+                    "logs": {**logs, "title": "DEPRECATED - Use pb:logs"},
+                    "pb:webhook": link(urls("webhooks", triggered.webhook_uuid), title="Webhook", name=name),
+                },
+            }
+        )
+    return {"_embedded": {"triggeredWebhooks": entries}, "_links": {"self": link(self_href)}}
+
+
+def _triggered(
+    db: Session,
+    urls: Urls,
+    settings: WebhookSettings,
+    provider: str,
+    consumer: str,
+    version: str,
+    number: int | None,
+) -> HalResponse:
+    c, p = _scope(db, provider, consumer)
+    assert c is not None and p is not None
+    rows = repository.triggered_for(db, c.id, p.id, consumer_version=version, verification=number)
+    pact = urls.pact(provider, consumer, version)
+    return HalResponse(
+        triggered_webhooks_body(urls, pact + "/triggered-webhooks", rows, len(settings.retry_schedule))
+    )
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/version/{version}/triggered-webhooks")
+def triggered_webhooks_of_pact(
+    provider: str, consumer: str, version: str, db: DbSession, urls: UrlBuilder, settings: Settings
+) -> HalResponse:
+    """The pact resource's `pb:triggered-webhooks`: what its publication triggered."""
+    return _triggered(db, urls, settings, provider, consumer, version, None)
+
+
+@router.get(
+    "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/verification-results/{number}/triggered-webhooks"
+)
+def triggered_webhooks_of_verification(
+    provider: str, consumer: str, sha: str, number: int, db: DbSession, urls: UrlBuilder, settings: Settings
+) -> HalResponse:
+    """The verification resource's `pb:triggered-webhooks`."""
+    c, p = _scope(db, provider, consumer)
+    assert c is not None and p is not None
+    rows = repository.triggered_for(db, c.id, p.id, verification=number)
+    self_href = urls.verification(provider, consumer, sha, number) + "/triggered-webhooks"
+    return HalResponse(triggered_webhooks_body(urls, self_href, rows, len(settings.retry_schedule)))
 
 
 @router.get("/triggered-webhooks/{uuid}/logs")

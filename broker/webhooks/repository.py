@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from broker.db.models import (
@@ -262,3 +263,39 @@ def required_verifications(
         if entry.branch is None:
             entry.branch = version_labels(session, entry.version_id)[1]
     return required
+
+
+def triggered_for(
+    session: Session,
+    consumer_id: int,
+    provider_id: int,
+    *,
+    consumer_version: str | None = None,
+    verification: int | None = None,
+) -> list[tuple[TriggeredWebhook, Webhook, int]]:
+    """What a publication (of `consumer_version`) or a verification (number `verification`) triggered,
+    with the attempts made, oldest first. Both live in the stored context of the triggered webhook."""
+    attempts = (
+        select(func.count(WebhookExecution.id))
+        .where(WebhookExecution.triggered_webhook_id == TriggeredWebhook.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(TriggeredWebhook, Webhook, attempts)
+        .join(Webhook, Webhook.id == TriggeredWebhook.webhook_id)
+        .where(TriggeredWebhook.consumer_id == consumer_id, TriggeredWebhook.provider_id == provider_id)
+        .order_by(TriggeredWebhook.id)
+    ).all()
+    out = []
+    for triggered, webhook, made in rows:
+        context = json.loads(triggered.context)
+        if verification is not None:
+            wanted = context.get("verification_number") == verification
+        else:
+            wanted = (
+                "verification_number" not in context
+                and context.get("consumer_version_number") == consumer_version
+            )
+        if wanted:
+            out.append((triggered, webhook, int(made)))
+    return out

@@ -532,6 +532,13 @@ def test_a_publication_fires_published_changed_and_one_requiring_verification_pe
         "contract_requiring_verification_published|3|released in production||pending",
         "contract_requiring_verification_published|5|latest from main branch|main|pending",
     ]
+    listed = client.get("/pacts/provider/Bar/consumer/Foo/version/1.0.0/triggered-webhooks").json()
+    entries = listed["_embedded"]["triggeredWebhooks"]
+    assert sorted(e["eventName"] for e in entries) == sorted([*events, events[2]])
+    assert {(e["status"], e["attemptsMade"], e["attemptsRemaining"]) for e in entries} == {("success", 1, 0)}
+    assert (
+        "Successfully executed webhook" in client.get(entries[0]["_links"]["pb:logs"]["href"]).json()["logs"]
+    )
 
 
 def test_a_verification_fires_published_and_its_outcome(
@@ -560,6 +567,15 @@ def test_a_verification_fires_published_and_its_outcome(
         "provider_verification_failed|7||main|failure",
         "provider_verification_published|7||main|failure",
     ]
+    href = f"/pacts/provider/Bar/consumer/Foo/pact-version/{row.pact_version.sha}/verification-results"
+    listed = client.get(f"{href}/{verification.number}/triggered-webhooks").json()
+    assert [e["eventName"] for e in listed["_embedded"]["triggeredWebhooks"]] == [
+        "provider_verification_published",
+        "provider_verification_failed",
+    ]
+    # The publication of the pact triggered nothing: verification events are listed under the verification.
+    pact_listing = client.get("/pacts/provider/Bar/consumer/Foo/version/1.0.0/triggered-webhooks").json()
+    assert pact_listing["_embedded"]["triggeredWebhooks"] == []
 
 
 def test_without_webhooks_a_publication_triggers_nothing(td: TestDataBuilder, session: Session) -> None:
