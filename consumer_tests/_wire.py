@@ -1,7 +1,9 @@
 """Matchers shared by the consumer tests, for values whose exact text the consumers do not care about."""
 
+import ssl
 from typing import Any
 
+import httpx
 from pact import match
 
 JSON = "application/json"
@@ -9,6 +11,15 @@ JSON = "application/json"
 # Every service serialises datetimes with pydantic: ISO 8601 with microseconds and `Z` (or an offset).
 ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 EXAMPLE_DATETIME = "2026-11-26T09:30:00.000000Z"
+
+# httpx reads the whole CA bundle for every client it builds (about 0.1 s, most of a consumer test's time),
+# even for one that only speaks plain HTTP to a Pact mock server: the tests' clients share one TLS context.
+_TLS = ssl.create_default_context()
+
+
+def plain_http() -> httpx.HTTPTransport:
+    """A fresh transport for a service client talking to a Pact mock server (shares the TLS context)."""
+    return httpx.HTTPTransport(verify=_TLS)
 
 
 def timestamp(example: str = EXAMPLE_DATETIME) -> Any:

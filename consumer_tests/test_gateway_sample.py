@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pact import Pact, match
 
-from consumer_tests._wire import JSON, invalid_input, one_of, refusal, timestamp
+from consumer_tests._wire import JSON, invalid_input, one_of, plain_http, refusal, timestamp
 from services.common.errors import Conflict, NotFound, Unprocessable
 from services.gateway.clients import NewSample, SampleClient
 
@@ -51,7 +51,7 @@ def sample(example_id: str, status: Any, **fields: Any) -> dict[str, Any]:
 
 
 def _client(srv: Any) -> SampleClient:
-    return SampleClient(str(srv.url))
+    return SampleClient(str(srv.url), transport=plain_http())
 
 
 # -- registration -------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from pact import Pact, match
 
-from consumer_tests._wire import JSON, one_of, refusal
+from consumer_tests._wire import JSON, one_of, plain_http, refusal
 from services.common.errors import NotFound, Unprocessable
 from services.sample.clients import SequencingClient
 
@@ -43,7 +43,7 @@ def test_a_job_is_created_for_a_sample(pact: PactMaker) -> None:
             content_type=JSON,
         )
     )
-    with p.serve() as srv, SequencingClient(str(srv.url)) as client:
+    with p.serve() as srv, SequencingClient(str(srv.url), transport=plain_http()) as client:
         job = client.create_job(["smp-000000000001"], "NovaSeq", 150, True, "ada@lab.example")
     assert job.id == "job-0123456789ab"
     assert job.status == "queued"
@@ -68,7 +68,11 @@ def test_a_read_set_up_the_platform_cannot_do_is_refused(pact: PactMaker) -> Non
         .will_respond_with(422)
         .with_body(refusal("paired_end: ONT does not support paired-end reads"), content_type=JSON)
     )
-    with p.serve() as srv, SequencingClient(str(srv.url)) as client, pytest.raises(Unprocessable) as refused:
+    with (
+        p.serve() as srv,
+        SequencingClient(str(srv.url), transport=plain_http()) as client,
+        pytest.raises(Unprocessable) as refused,
+    ):
         client.create_job(["smp-000000000002"], "ONT", 5000, True, "ada@lab.example")
     assert "paired-end" in refused.value.message
 
@@ -86,7 +90,7 @@ def test_a_completed_job_is_read(pact: PactMaker) -> None:
             content_type=JSON,
         )
     )
-    with p.serve() as srv, SequencingClient(str(srv.url)) as client:
+    with p.serve() as srv, SequencingClient(str(srv.url), transport=plain_http()) as client:
         job = client.get_job("job-00000000000c")
     assert job.status == "completed"
     assert job.sample_ids == ["S-7"]
@@ -108,7 +112,7 @@ def test_a_running_job_is_read(pact: PactMaker) -> None:
             content_type=JSON,
         )
     )
-    with p.serve() as srv, SequencingClient(str(srv.url)) as client:
+    with p.serve() as srv, SequencingClient(str(srv.url), transport=plain_http()) as client:
         job = client.get_job("job-00000000000r")
     assert job.status != "completed"
 
@@ -122,6 +126,10 @@ def test_an_unknown_job_is_not_found(pact: PactMaker) -> None:
         .will_respond_with(404)
         .with_body(refusal("sequencing job 'job-000000000404' not found"), content_type=JSON)
     )
-    with p.serve() as srv, SequencingClient(str(srv.url)) as client, pytest.raises(NotFound) as missing:
+    with (
+        p.serve() as srv,
+        SequencingClient(str(srv.url), transport=plain_http()) as client,
+        pytest.raises(NotFound) as missing,
+    ):
         client.get_job("job-000000000404")
     assert "job-000000000404" in missing.value.message

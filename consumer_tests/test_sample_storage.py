@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from pact import Pact, match
 
-from consumer_tests._wire import JSON, refusal
+from consumer_tests._wire import JSON, plain_http, refusal
 from services.common.errors import Conflict, NotFound
 from services.sample.clients import StorageClient
 
@@ -33,7 +33,7 @@ def test_a_free_position_is_allocated(pact: PactMaker) -> None:
             content_type=JSON,
         )
     )
-    with p.serve() as srv, StorageClient(str(srv.url)) as client:
+    with p.serve() as srv, StorageClient(str(srv.url), transport=plain_http()) as client:
         location = client.allocate("smp-000000000001", -80)
     assert location.id == "FRZ80-1-R1-A1"
     assert location.temperature_c == -80
@@ -49,7 +49,11 @@ def test_a_full_zone_is_refused(pact: PactMaker) -> None:
         .will_respond_with(409)
         .with_body(refusal("the -20 °C zone is full: all 48 positions are occupied"), content_type=JSON)
     )
-    with p.serve() as srv, StorageClient(str(srv.url)) as client, pytest.raises(Conflict) as refused:
+    with (
+        p.serve() as srv,
+        StorageClient(str(srv.url), transport=plain_http()) as client,
+        pytest.raises(Conflict) as refused,
+    ):
         client.allocate("smp-000000000002", -20)
     assert "full" in refused.value.message
 
@@ -65,7 +69,7 @@ def test_asking_again_for_a_sample_stored_in_that_zone_returns_its_position(pact
         .will_respond_with(200)
         .with_body({"id": "FRZ80-1-R1-A4", "temperature_c": -80}, content_type=JSON)
     )
-    with p.serve() as srv, StorageClient(str(srv.url)) as client:
+    with p.serve() as srv, StorageClient(str(srv.url), transport=plain_http()) as client:
         location = client.allocate("smp-000000000003", -80)
     assert location.id == "FRZ80-1-R1-A4"
 
@@ -83,7 +87,11 @@ def test_a_sample_stored_in_another_zone_is_refused(pact: PactMaker) -> None:
             content_type=JSON,
         )
     )
-    with p.serve() as srv, StorageClient(str(srv.url)) as client, pytest.raises(Conflict) as refused:
+    with (
+        p.serve() as srv,
+        StorageClient(str(srv.url), transport=plain_http()) as client,
+        pytest.raises(Conflict) as refused,
+    ):
         client.allocate("smp-000000000006", -20)
     assert "already stored" in refused.value.message
 
@@ -96,7 +104,7 @@ def test_a_stored_sample_is_released(pact: PactMaker) -> None:
         .with_request("DELETE", "/allocations/smp-000000000004")
         .will_respond_with(204)
     )
-    with p.serve() as srv, StorageClient(str(srv.url)) as client:
+    with p.serve() as srv, StorageClient(str(srv.url), transport=plain_http()) as client:
         client.release("smp-000000000004")  # no error is the whole answer
         assert srv.matched  # the mock server saw the DELETE it expected
 
@@ -110,5 +118,9 @@ def test_releasing_a_sample_that_holds_no_position_is_not_found(pact: PactMaker)
         .will_respond_with(404)
         .with_body(refusal("sample 'smp-000000000005' holds no storage position"), content_type=JSON)
     )
-    with p.serve() as srv, StorageClient(str(srv.url)) as client, pytest.raises(NotFound):
+    with (
+        p.serve() as srv,
+        StorageClient(str(srv.url), transport=plain_http()) as client,
+        pytest.raises(NotFound),
+    ):
         client.release("smp-000000000005")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from pact import Pact, match
 
-from consumer_tests._wire import JSON, invalid_input
+from consumer_tests._wire import JSON, invalid_input, plain_http
 from services.common.errors import Unprocessable
 from services.sequencing.clients import NotificationClient
 
@@ -40,7 +40,7 @@ def test_a_completed_job_is_announced_to_its_requester(pact: PactMaker) -> None:
         .will_respond_with(201)
         .with_body(_sent("ntf-000000000001"), content_type=JSON)
     )
-    with p.serve() as srv, NotificationClient(str(srv.url)) as client:
+    with p.serve() as srv, NotificationClient(str(srv.url), transport=plain_http()) as client:
         sent = client.send("email", "ada@lab.example", "sequencing_completed", data)
     assert sent.id == "ntf-000000000001"
     assert sent.status == "delivered"
@@ -65,7 +65,7 @@ def test_a_failed_job_is_announced_with_its_reason(pact: PactMaker) -> None:
         .will_respond_with(201)
         .with_body(_sent("ntf-000000000002"), content_type=JSON)
     )
-    with p.serve() as srv, NotificationClient(str(srv.url)) as client:
+    with p.serve() as srv, NotificationClient(str(srv.url), transport=plain_http()) as client:
         sent = client.send("email", "ada@lab.example", "sequencing_failed", data)
     assert sent.status == "delivered"
 
@@ -89,7 +89,7 @@ def test_a_recipient_that_is_not_an_email_address_is_refused(pact: PactMaker) ->
     )
     with (
         p.serve() as srv,
-        NotificationClient(str(srv.url)) as client,
+        NotificationClient(str(srv.url), transport=plain_http()) as client,
         pytest.raises(Unprocessable) as refused,
     ):
         client.send("email", "ada", "sequencing_completed", data)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from pact import Pact, match
 
-from consumer_tests._wire import JSON, invalid_input
+from consumer_tests._wire import JSON, invalid_input, plain_http
 from services.common.errors import Unprocessable
 from services.storage.clients import EventClient
 
@@ -30,7 +30,7 @@ def test_a_stored_sample_is_announced(pact: PactMaker) -> None:
             content_type=JSON,
         )
     )
-    with p.serve() as srv, EventClient(str(srv.url)) as client:
+    with p.serve() as srv, EventClient(str(srv.url), transport=plain_http()) as client:
         event = client.publish("sample.stored", "storage", payload)
     assert event.id == "evt-0123456789ab"
     assert event.type == "sample.stored"
@@ -49,7 +49,7 @@ def test_a_released_position_is_announced(pact: PactMaker) -> None:
             content_type=JSON,
         )
     )
-    with p.serve() as srv, EventClient(str(srv.url)) as client:
+    with p.serve() as srv, EventClient(str(srv.url), transport=plain_http()) as client:
         event = client.publish("storage.released", "storage", payload)
     assert event.type == "storage.released"
 
@@ -66,6 +66,10 @@ def test_an_event_type_out_of_the_naming_scheme_is_refused(pact: PactMaker) -> N
             content_type=JSON,
         )
     )
-    with p.serve() as srv, EventClient(str(srv.url)) as client, pytest.raises(Unprocessable) as refused:
+    with (
+        p.serve() as srv,
+        EventClient(str(srv.url), transport=plain_http()) as client,
+        pytest.raises(Unprocessable) as refused,
+    ):
         client.publish("SampleStored", "storage", {})
     assert refused.value.message.startswith("type:")
