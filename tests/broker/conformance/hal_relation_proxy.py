@@ -32,22 +32,27 @@ def _query_key(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(parse_qsl(query, keep_blank_values=True)))
 
 
-def consumer_query_order(pact: dict[str, Any]) -> dict[tuple[tuple[str, str], ...], str]:
-    """Each interaction's query string, keyed by its (order-free) set of parameters."""
+def consumer_query_order(*pacts: dict[str, Any]) -> dict[tuple[tuple[str, str], ...], str]:
+    """Each interaction's query string, keyed by its (order-free) set of parameters; later pacts win.
+
+    The V2 client pact was recorded with its query keys already grouped, so its own order cannot be
+    restored from it; the V1 pact holds the same queries in the order the client builds them.
+    """
     queries: dict[tuple[tuple[str, str], ...], str] = {}
-    for interaction in pact.get("interactions", []):
-        query = interaction.get("request", {}).get("query")
-        if isinstance(query, str) and query:
-            queries[_query_key(query)] = query
+    for pact in pacts:
+        for interaction in pact.get("interactions", []):
+            query = interaction.get("request", {}).get("query")
+            if isinstance(query, str) and query:
+                queries[_query_key(query)] = query
     return queries
 
 
 class HalRelationProxy:
     """Wraps the broker app; requests to placeholder paths go to the resolved relation's path."""
 
-    def __init__(self, app: ASGIApp, pact: dict[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, pact: dict[str, Any], *query_order_pacts: dict[str, Any]) -> None:
         self.app = app
-        self.queries = consumer_query_order(pact)
+        self.queries = consumer_query_order(pact, *query_order_pacts)
         self.rewrites: list[tuple[str, str]] = []  # (placeholder path, real path), for failure reports
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,8 +2,8 @@
 `spec/service_consumers/shared_provider_states.rb` (`shared_provider_states`, `shared_noop_provider_states`).
 
 Every handler starts from an empty broker; each builds exactly the data its Ruby original builds, with our
-`TestDataBuilder`. Where the builder has no option for a fixed UUID (the client's pact names environments
-and deployed versions by UUID) the row is created normally and its UUID set afterwards.
+`TestDataBuilder` (environments through the environments service, which takes a fixed UUID). Deployed
+versions, which the pact names by UUID too, are recorded normally and their UUID set afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from broker.db.engine import begin_write
 from broker.db.models import Base
+from broker.environments import service as environments
 from broker.testing import TestDataBuilder
 from broker.webhooks import service as webhooks
 
@@ -47,12 +49,16 @@ def reset(engine: Engine) -> None:
 # --- helpers the Ruby builder has and ours does not ---
 
 
-def _environment(td: TestDataBuilder, name: str, uuid: str | None = None) -> TestDataBuilder:
-    td.create_environment(name)
-    if uuid is not None:
-        assert td.environment is not None
-        td.environment.uuid = uuid
-        td.session.commit()
+def _environment(
+    td: TestDataBuilder, name: str, uuid: str | None = None, contacts: list[dict[str, Any]] | None = None
+) -> TestDataBuilder:
+    """The Ruby builder's `create_environment(name, uuid:, contacts:)`, through our environments service."""
+    body: dict[str, Any] = {"name": name, "displayName": name.title(), "production": False}
+    if contacts is not None:
+        body["contacts"] = contacts
+    begin_write(td.session)
+    td.environment = environments.create(td.session, body, uuid=uuid)
+    td.session.commit()
     return td
 
 
@@ -206,7 +212,9 @@ STATES: dict[str, Build] = {
         .publish_pact("Foo", "3.4.5", "Bar", tags=["prod"], description="3.4.5")
         .create_verification("4.5.6", success=False)
     ),
-    "an environment exists": lambda td: _environment(td, "test"),
+    "an environment exists": lambda td: _environment(
+        td, "test", contacts=[{"name": "foo", "details": {"emailAddress": "foo@bar.com"}}]
+    ),
     f"version {SHA} of pacticipant Foo exists with a test environment available for release": lambda td: (
         _environment(td, "test", ENV_DEPLOY).create_consumer("Foo").create_consumer_version(SHA)
     ),
