@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,6 +91,7 @@ def webhook_receiver(*statuses: int) -> Iterator[Receiver]:
         thread.join(timeout=5)
 
 
+REPO = Path(__file__).resolve().parents[2]
 BASIC_CI_HUNTER2 = "Basic " + base64.b64encode(b"ci:hunter2").decode()
 
 
@@ -610,3 +612,52 @@ def test_the_pact_webhooks_resource_lists_and_creates_the_pairs_webhooks(
     client.post("/webhooks", json=webhook_body())  # global: not one of the pair's own webhooks
     listed = client.get("/pacts/provider/Bar/consumer/Foo/webhooks").json()["_links"]["pb:webhooks"]
     assert [w["href"] for w in listed] == [created.headers["location"]]
+
+
+def test_the_ci_webhook_is_accepted_and_sends_the_payload_the_verify_job_reads(
+    client: TestClient, td: TestDataBuilder, session: Session
+) -> None:
+    """`.ci/webhooks/contract-requiring-verification.json`, registered as the README says, against a new
+    pact the provider's main-branch head has not verified."""
+    (
+        td.create_provider("Bar", main_branch="main")
+        .create_provider_version("9", branch="main")
+        .publish_pact("Foo", "1.0.0", "Bar", branch="main")
+    )
+    ci_webhook = json.loads((REPO / ".ci" / "webhooks" / "contract-requiring-verification.json").read_text())
+    ci_webhook["provider"]["name"] = "Bar"
+    with webhook_receiver(204) as receiver:
+        ci_webhook["request"]["url"] = ci_webhook["request"]["url"].replace(
+            "https://api.github.com", receiver.url
+        )
+        created = client.post("/webhooks", json=ci_webhook)
+        assert created.status_code == 201, created.text
+        assert td.pact is not None
+        row = td.pact
+
+        committed(
+            session,
+            lambda: service.pact_published(
+                session, row, content_changed=True, base_url="http://broker.test", settings=settings()
+            ),
+        )
+
+        (sent,) = receiver.wait_for(1)
+    assert sent.path == "/repos/OWNER/REPOSITORY/dispatches"
+    assert sent.headers["authorization"] == "Bearer GITHUB_TOKEN"
+    dispatch = json.loads(sent.body)
+    assert dispatch["event_type"] == "contract_requiring_verification_published"
+    payload = dispatch["client_payload"]
+    assert payload["pact_url"].startswith(
+        f"http://broker.test/pacts/provider/Bar/consumer/Foo/pact-version/{row.pact_version.sha}"
+    )
+    assert {
+        k: payload[k]
+        for k in ("provider", "provider_version", "provider_branch", "consumer", "consumer_version")
+    } == {
+        "provider": "Bar",
+        "provider_version": "9",
+        "provider_branch": "main",
+        "consumer": "Foo",
+        "consumer_version": "1.0.0",
+    }
