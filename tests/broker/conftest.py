@@ -84,6 +84,9 @@ def broker_settings(database_url: str) -> BrokerSettings:
         basic_auth_read_only_username=None,
         basic_auth_read_only_password=None,
         allow_public_read=False,
+        allow_dangerous_contract_modification=False,
+        max_body_bytes=10 * 1024 * 1024,
+        log_level="INFO",
         auto_migrate=False,
     )
 
