@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from broker.api import ROUTERS
 from broker.api.errors import install_error_handlers
-from broker.api.middleware import BasicAuth, BodySizeLimit, VersionHeader
+from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHeader
 from broker.db.engine import ensure_sqlite_directory, make_engine, make_session_factory
 from broker.db.migrate import upgrade
 from broker.settings import BrokerSettings
@@ -40,6 +40,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     for module_name in ROUTERS:
         app.include_router(importlib.import_module(module_name).router)
     # Added last = runs first: size limit, then auth, then the app.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(VersionHeader)
     app.add_middleware(BasicAuth, settings=settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -153,3 +153,22 @@ class VersionHeader:
             await send(msg)
 
         await self.app(scope, receive, with_header)
+
+
+class HeadAsGet:
+    """HEAD answers like GET without the body (monitors and `curl -I`); routes only declare GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(msg: Message) -> None:
+            if msg["type"] == "http.response.body":
+                msg = {**msg, "body": b""}
+            await send(msg)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

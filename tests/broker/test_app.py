@@ -42,3 +42,9 @@ def test_live_broker_serves_real_http(live_broker: LiveBroker, td: TestDataBuild
     response = httpx.get(f"{live_broker.url}/")
     assert response.status_code == 200
     assert response.json()["_links"]["self"]["href"] == f"{live_broker.url}/"
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    response = client.head("/diagnostic/status/heartbeat")
+    assert response.status_code == 200 and response.content == b""
+    assert client.head("/pacticipants/Nobody").status_code == 404
