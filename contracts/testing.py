@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -69,6 +70,14 @@ class BrokerFixtureSettings(BaseSettings):
     image: str | None = None
     postgres_image: str = "postgres:17-alpine"
     startup_timeout: float = 120.0
+
+    @field_validator("base_url", "image")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        # CI templates often export `PACT_BROKER_BASE_URL=` (an empty secret): that means "none given".
+        if value is None or not value.strip():
+            return None
+        return value.strip()
 
 
 class BrokerKind(enum.StrEnum):

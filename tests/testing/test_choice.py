@@ -69,3 +69,12 @@ def test_the_context_managers_are_part_of_the_public_api() -> None:
     assert contracts.broker_url is contracts.testing.broker_url
     assert contracts.running_broker is contracts.testing.running_broker
     assert {"broker_url", "running_broker", "RunningBroker"} <= set(contracts.__all__)
+
+
+def test_an_empty_base_url_variable_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What GitHub Actions exports for a secret that is not set.
+    monkeypatch.setenv("PACT_BROKER_BASE_URL", "")
+    monkeypatch.setenv("PACT_BROKER_IMAGE", "  ")
+    settings = BrokerFixtureSettings()
+    assert settings.base_url is None
+    assert settings.image is None
