@@ -199,40 +199,54 @@ class MatrixRepository:
         """
         v = Version.__table__
         branch_col: ColumnElement[Any] = literal(None).label("branch_name")
-        stmt: Select[Any] = select(v.c.id, v.c.number, v.c.order, v.c.pacticipant_id).where(
-            v.c.pacticipant_id.in_(pacticipant_ids)
-        )
-        if selector.version:
-            stmt = stmt.where(v.c.number == selector.version)
+        stmt: Select[Any] = select(v.c.id, v.c.number, v.c.order, v.c.pacticipant_id)
+        # Each criterion joins the (small, indexed) table that names the versions, filtered by pacticipant
+        # there, so versions are only looked up by primary key; filtering `versions.pacticipant_id` instead
+        # lets PostgreSQL prefer a scan of every version of the pacticipants.
+        driven = False
         if selector.tag:
-            stmt = stmt.where(
-                select(Tag.version_id).where(Tag.version_id == v.c.id, Tag.name == selector.tag).exists()
+            t = aliased(Tag)
+            stmt = stmt.join(
+                t, and_(t.version_id == v.c.id, t.name == selector.tag, t.pacticipant_id.in_(pacticipant_ids))
             )
+            driven = True
         if selector.branch:
-            stmt = stmt.where(
-                select(BranchVersion.id)
-                .where(BranchVersion.version_id == v.c.id, BranchVersion.branch_name == selector.branch)
-                .exists()
-            )
-        if selector.main_branch:
             bv = aliased(BranchVersion)
-            p = aliased(Pacticipant)
-            stmt = stmt.join(bv, bv.version_id == v.c.id).join(
-                p, and_(p.id == v.c.pacticipant_id, p.main_branch == bv.branch_name)
+            stmt = stmt.join(
+                bv,
+                and_(
+                    bv.version_id == v.c.id,
+                    bv.branch_name == selector.branch,
+                    bv.pacticipant_id.in_(pacticipant_ids),
+                ),
             )
-            branch_col = bv.branch_name.label("branch_name")
+            driven = True
+        if selector.main_branch:
+            mbv = aliased(BranchVersion)
+            p = aliased(Pacticipant)
+            stmt = stmt.join(
+                mbv, and_(mbv.version_id == v.c.id, mbv.pacticipant_id.in_(pacticipant_ids))
+            ).join(p, and_(p.id == mbv.pacticipant_id, p.main_branch == mbv.branch_name))
+            branch_col = mbv.branch_name.label("branch_name")
+            driven = True
         if selector.environment:
-            # A join on the (small) set of versions in the environment, not `id IN (...) OR id IN (...)`,
-            # which PostgreSQL answers with a scan of every version of the pacticipants.
             env_id = select(Environment.id).where(Environment.name == selector.environment).scalar_subquery()
             deployed = select(CurrentlyDeployedVersionId.version_id.label("version_id")).where(
-                CurrentlyDeployedVersionId.environment_id == env_id
+                CurrentlyDeployedVersionId.environment_id == env_id,
+                CurrentlyDeployedVersionId.pacticipant_id.in_(pacticipant_ids),
             )
             released = select(ReleasedVersion.version_id.label("version_id")).where(
-                ReleasedVersion.environment_id == env_id, ReleasedVersion.support_ended_at.is_(None)
+                ReleasedVersion.environment_id == env_id,
+                ReleasedVersion.support_ended_at.is_(None),
+                ReleasedVersion.pacticipant_id.in_(pacticipant_ids),
             )
             in_environment = union(deployed, released).subquery("in_environment")
             stmt = stmt.join(in_environment, in_environment.c.version_id == v.c.id)
+            driven = True
+        if selector.version:
+            stmt = stmt.where(v.c.number == selector.version)
+        if not driven or selector.version:
+            stmt = stmt.where(v.c.pacticipant_id.in_(pacticipant_ids))
         stmt = stmt.add_columns(branch_col)
         if selector.latest:
             rank = func.row_number().over(partition_by=v.c.pacticipant_id, order_by=v.c.order.desc())
@@ -480,10 +494,15 @@ class MatrixRepository:
             .where(t2.pacticipant_id == t.c.pacticipant_id, t2.name == t.c.name)
             .scalar_subquery()
         )
-        for vid, name, order, max_order in self.session.execute(
-            select(t.c.version_id, t.c.name, t.c.version_order, latest_order)
+        # Ordered like the primary key (version_id, name) so PostgreSQL reads the index; the reference's
+        # creation-date order is applied here afterwards.
+        tag_rows = self.session.execute(
+            select(t.c.version_id, t.c.name, t.c.version_order, latest_order, t.c.created_at)
             .where(t.c.version_id.in_(version_ids))
-            .order_by(t.c.version_id, t.c.created_at, t.c.name)
+            .order_by(t.c.version_id, t.c.name)
+        ).all()
+        for vid, name, order, max_order, _created in sorted(
+            tag_rows, key=lambda r: (r[0], _aware(r[4]), r[1])
         ):
             details[vid].tags.append((name, order == max_order))
         e = Environment.__table__

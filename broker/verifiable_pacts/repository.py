@@ -213,9 +213,11 @@ class VerifiablePactsRepository:
 
     def _latest_for_tag(self, provider_id: int, tag: str) -> Select[Any]:
         lpp = LatestPactPublicationIdForConsumerVersion
+        consumers = select(IntegrationModel.consumer_id).where(IntegrationModel.provider_id == provider_id)
         head = (
             select(Tag.pacticipant_id.label("pid"), func.max(Tag.version_order).label("max_order"))
-            .where(Tag.name == tag)
+            # Only the provider's consumers: the (pacticipant_id, name, version_order) index serves it.
+            .where(Tag.name == tag, Tag.pacticipant_id.in_(consumers))
             .group_by(Tag.pacticipant_id)
             .subquery("head_tags")
         )
@@ -267,7 +269,14 @@ class VerifiablePactsRepository:
             self.session.scalars(
                 select(v.pact_version_id)
                 .distinct()
-                .join(bv, and_(bv.version_id == v.provider_version_id, bv.branch_name == branch))
+                .join(
+                    bv,
+                    and_(
+                        bv.version_id == v.provider_version_id,
+                        bv.pacticipant_id == provider_id,
+                        bv.branch_name == branch,
+                    ),
+                )
                 .where(
                     v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids)
                 )
@@ -288,7 +297,14 @@ class VerifiablePactsRepository:
         stmt = (
             select(v.pact_version_id)
             .distinct()
-            .join(bv, and_(bv.version_id == v.provider_version_id, bv.branch_name != branch))
+            .join(
+                bv,
+                and_(
+                    bv.version_id == v.provider_version_id,
+                    bv.pacticipant_id == provider_id,
+                    bv.branch_name != branch,
+                ),
+            )
             .where(v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids))
         )
         if created is not None:
@@ -393,17 +409,34 @@ class VerifiablePactsRepository:
             )
         )
         by_branch = base.join(
-            bv, and_(bv.version_id == v.provider_version_id, bv.branch_name == branch)
+            bv,
+            and_(
+                bv.version_id == v.provider_version_id,
+                bv.pacticipant_id == provider_id,
+                bv.branch_name == branch,
+            ),
         ).where(v.execution_date >= cutoff)
-        first_version_created = (
-            select(func.min(Version.created_at))
-            .join(BranchVersion, BranchVersion.version_id == Version.id)
+        # The branch's first version, found through the (pacticipant, branch, order) and (pacticipant, order)
+        # indexes; no branch yet means no limit (any earlier verification counts), as in the reference.
+        first_order = (
+            select(func.min(BranchVersion.version_order))
             .where(BranchVersion.pacticipant_id == provider_id, BranchVersion.branch_name == branch)
             .scalar_subquery()
         )
+        first_version_created = func.coalesce(
+            select(Version.created_at)
+            .where(Version.pacticipant_id == provider_id, Version.order == first_order)
+            .scalar_subquery(),
+            datetime(9999, 12, 31, tzinfo=UTC),
+        )
         by_other = base.join(
-            bv, and_(bv.version_id == v.provider_version_id, bv.branch_name != branch)
-        ).where(or_(first_version_created.is_(None), v.created_at < first_version_created))
+            bv,
+            and_(
+                bv.version_id == v.provider_version_id,
+                bv.pacticipant_id == provider_id,
+                bv.branch_name != branch,
+            ),
+        ).where(v.created_at < first_version_created)
         return set(self.session.scalars(union_all(by_branch, by_other)))
 
     def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
