@@ -69,10 +69,11 @@ async def drive(
     duration: float,
     max_requests: int,
     seed_value: int,
-) -> tuple[dict[str, list[float]], dict[str, int], float]:
+) -> tuple[dict[str, list[float]], dict[str, int], dict[str, int], float]:
     """Runs `users` virtual users until `duration` seconds pass or `max_requests` were sent."""
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
+    kinds: dict[str, int] = defaultdict(int)  # "operation: status or exception" -> count
     names = list(MIX)
     weights = [MIX[n] for n in names]
     sent = 0
@@ -91,17 +92,19 @@ async def drive(
             try:
                 response = await client.request(req.method, req.url, json=req.json)
                 ok = response.status_code in req.expect
-            except httpx.HTTPError:
-                ok = False
+                kind = str(response.status_code)
+            except httpx.HTTPError as exc:
+                ok, kind = False, type(exc).__name__
             latencies[name].append(time.perf_counter() - started)
             if not ok:
                 errors[name] += 1
+                kinds[f"{name}: {kind}"] += 1
 
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(user(client, random.Random(seed_value + i)) for i in range(users)))
         elapsed = time.perf_counter() - started
-    return latencies, errors, elapsed
+    return latencies, errors, dict(kinds), elapsed
 
 
 def summarise(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
@@ -161,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
                 env_uuid = environment_uuid(client, known.environment)
             run = f"load-{int(time.time())}"
             cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-            latencies, errors, elapsed = asyncio.run(
+            latencies, errors, kinds, elapsed = asyncio.run(
                 drive(base, operations(known, run, env_uuid), args.users, args.duration, args.max_requests, 7)
             )
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> None:
         f"generator: 1 process (asyncio + httpx) using {generator_cpu:.1f} CPU-s "
         f"({generator_cpu / elapsed:.0%} of one core)"
     )
+    if kinds:
+        print("errors: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     lines = verdicts(total)
     print("\n".join(lines))
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -195,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         "generator_cpu_s": round(generator_cpu, 1),
         "operations": per_op,
         "total": total,
+        "errors": kinds,
         "verdicts": lines,
     }
     out.write_text(json.dumps(record, indent=2))
