@@ -90,7 +90,7 @@ def get_can_i_deploy_branch_to_environment(
         latestby="cvpv",
     )
     service = MatrixService(session)
-    if not service.repository.environment_exists(environment):
+    if not service.environment_exists(environment):
         raise NotFound(f"No environment with name '{environment}' found")
     return HalResponse(matrix_body(_find_existing(service, query), urls))
 
@@ -144,7 +144,7 @@ def get_can_i_deploy_branch_to_environment_badge(
     service = MatrixService(session)
     if not service.pacticipants_exist(pacticipant):
         return _shield("pacticipant", "not found", "lightgrey")
-    if not service.repository.environment_exists(environment):
+    if not service.environment_exists(environment):
         return _shield("environment", "not found", "lightgrey")
     query = MatrixQuery(
         selectors=[UnresolvedSelector(pacticipant_name=pacticipant, branch=branch, latest=True)],
@@ -182,7 +182,7 @@ def get_can_i_deploy_tag_to_tag_badge(
 def get_can_i_merge_badge(pacticipant: str, session: DbSession) -> RedirectResponse:
     """Is the latest version of the main branch compatible with the latest main of its integrations?"""
     service = MatrixService(session)
-    main_branch = service.repository.main_branch(pacticipant)
+    main_branch = service.main_branch(pacticipant)
     if main_branch is None:
         return _shield("pacticipant", "not found", "lightgrey")
     query = MatrixQuery(

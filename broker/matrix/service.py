@@ -71,6 +71,12 @@ class MatrixService:
             if e != "Please provide 1 or more version selectors."
         ]
 
+    def environment_exists(self, name: str) -> bool:
+        return self.repository.environment_exists(name)
+
+    def main_branch(self, pacticipant: str) -> str | None:
+        return self.repository.main_branch(pacticipant)
+
     def pacticipants_exist(self, *names: str) -> bool:
         return self.repository.existing_pacticipant_names(names) == set(names)
 
