@@ -15,6 +15,7 @@ from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHe
 from broker.db.engine import ensure_sqlite_directory, make_engine, make_session_factory
 from broker.db.migrate import upgrade
 from broker.settings import BrokerSettings
+from broker.webhooks import service as webhooks
 
 
 def create_app(settings: BrokerSettings | None = None) -> FastAPI:
@@ -26,7 +27,9 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Triggered webhooks a stopped broker left waiting or retrying are sent now (its queue was in memory).
+        webhooks.resume(engine, getattr(app.state, "webhook_settings", None))
         yield
         engine.dispose()
 

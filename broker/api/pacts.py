@@ -3,8 +3,6 @@ latest_pact.rb, pact_version.rb, provider_pacts.rb, latest_pacts.rb)."""
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
@@ -12,14 +10,15 @@ from broker.api import decorators
 from broker.api.badges import router as badges_router
 from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
 from broker.api.hal import HalResponse, Urls
+from broker.api.webhooks import Settings as WebhookSettings
 from broker.db.models import Pacticipant
 from broker.errors import NotFound, ValidationFailed
 from broker.pacticipants import service as pacticipants
-from broker.pacts import content as pact_content
 from broker.pacts import metadata as pact_metadata
 from broker.pacts import repository as pact_repo
 from broker.pacts import service as pacts
 from broker.pacts.repository import PactRow
+from broker.publishing import service as publishing
 from broker.versions import service as versions
 
 router = APIRouter()
@@ -59,37 +58,47 @@ def put_pact(
     body: JsonBody,
     db: DbSession,
     settings: Settings,
+    webhook_settings: WebhookSettings,
     urls: UrlBuilder,
 ) -> HalResponse:
     """Publishes the raw pact JSON; 201 when new, 200 when the same content was already there."""
-    pacts.check_names(body, consumer, provider)
-    versions.check_name("version", version, "version number")
-    c = pacticipants.find_or_create(db, consumer)
-    p = pacticipants.find_or_create(db, provider)
-    v, _ = versions.find_or_create(db, c, version)
-    outcome = pacts.publish(
-        db, c, p, v, body, allow_modification=settings.allow_dangerous_contract_modification
+    outcome, _ = publishing.publish_pact(
+        db,
+        consumer,
+        provider,
+        version,
+        body,
+        allow_modification=settings.allow_dangerous_contract_modification,
+        base_url=urls.base,
+        webhook_settings=webhook_settings,
     )
-    pacts.touch_integrations(db, [(c.id, p.id)])
     first = outcome.created and outcome.row.publication.revision_number == 1
     return _pact_response(urls, outcome.row, status=201 if first else 200)
 
 
 @router.patch(PAIR + "/version/{version}")
 def patch_pact(
-    provider: str, consumer: str, version: str, body: JsonBody, db: DbSession, urls: UrlBuilder
+    provider: str,
+    consumer: str,
+    version: str,
+    body: JsonBody,
+    db: DbSession,
+    webhook_settings: WebhookSettings,
+    urls: UrlBuilder,
 ) -> HalResponse:
     """Merges the interactions into the existing pact (409 if one with the same description/state differs)."""
-    pacts.check_names(body, consumer, provider)
-    versions.check_name("version", version, "version number")
-    c = pacticipants.find_or_create(db, consumer)
-    p = pacticipants.find_or_create(db, provider)
-    v, _ = versions.find_or_create(db, c, version)
-    existing = pact_repo.latest_for_consumer_version(db, v.id, p.id)
-    merged = pact_content.merge(json.loads(existing.pact_version.content), body) if existing else body
-    outcome = pacts.publish(db, c, p, v, merged, allow_modification=True)
-    pacts.touch_integrations(db, [(c.id, p.id)])
-    return _pact_response(urls, outcome.row, status=200 if existing else 201)
+    outcome, existed = publishing.publish_pact(
+        db,
+        consumer,
+        provider,
+        version,
+        body,
+        allow_modification=True,
+        merge=True,
+        base_url=urls.base,
+        webhook_settings=webhook_settings,
+    )
+    return _pact_response(urls, outcome.row, status=200 if existed else 201)
 
 
 @router.get(PAIR + "/version/{version}")

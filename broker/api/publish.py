@@ -9,8 +9,10 @@ from fastapi import APIRouter
 from broker.api.decorators import pact_title
 from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link
+from broker.api.webhooks import Settings as WebhookSettings
 from broker.publishing import service as publishing
 from broker.publishing.service import PublishResult
+from broker.webhooks.service import Triggered
 
 router = APIRouter()
 
@@ -30,7 +32,7 @@ def _notices(urls: Urls, result: PublishResult) -> list[dict[str, str]]:
             "text": f"{verb} {consumer} version {number}" + (" with " + " and ".join(parts) if parts else ""),
         }
     ]
-    for outcome in result.outcomes:
+    for outcome, triggered in zip(result.outcomes, result.triggered, strict=True):
         provider = outcome.row.provider.name
         if outcome.created:
             notices.append(
@@ -57,7 +59,7 @@ def _notices(urls: Urls, result: PublishResult) -> list[dict[str, str]]:
         elif not outcome.created:
             events.append("contract_content_unchanged")
         notices.append({"type": "debug", "text": "  Events detected: " + ", ".join(events)})
-        notices.append({"type": "debug", "text": "  No enabled webhooks found for the detected events"})
+        notices.extend(triggered_notices(urls, triggered))
     if not req.branch:
         notices.append(
             {
@@ -75,6 +77,27 @@ def _notices(urls: Urls, result: PublishResult) -> list[dict[str, str]]:
         }
     )
     return notices
+
+
+def triggered_notices(urls: Urls, triggered: list[Triggered]) -> list[dict[str, str]]:
+    """One notice per triggered webhook, with where to read its logs (reference: contracts/service.rb
+    triggered_webhook_notices and the texts of locale/en.yml)."""
+    if not triggered:
+        return [{"type": "debug", "text": "  No enabled webhooks found for the detected events"}]
+    return [
+        {
+            "type": "debug",
+            "text": f"  Webhook {_quoted(t.webhook_description) if t.webhook_description else t.webhook_uuid}"
+            f" triggered for event {t.event_name}.\n"
+            f"    View logs at {urls('triggered-webhooks', t.uuid, 'logs')}",
+        }
+        for t in triggered
+    ]
+
+
+def _quoted(text: str) -> str:
+    # The reference shows the description as Ruby's String#inspect does: in double quotes.
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def results_body(urls: Urls, result: PublishResult) -> dict[str, Any]:
@@ -115,9 +138,15 @@ def results_body(urls: Urls, result: PublishResult) -> dict[str, Any]:
 
 
 @router.post("/contracts/publish")
-def publish_contracts(body: JsonBody, db: DbSession, settings: Settings, urls: UrlBuilder) -> HalResponse:
+def publish_contracts(
+    body: JsonBody, db: DbSession, settings: Settings, webhook_settings: WebhookSettings, urls: UrlBuilder
+) -> HalResponse:
     request = publishing.parse(body)
     result = publishing.publish(
-        db, request, allow_modification=settings.allow_dangerous_contract_modification
+        db,
+        request,
+        allow_modification=settings.allow_dangerous_contract_modification,
+        base_url=urls.base,
+        webhook_settings=webhook_settings,
     )
     return HalResponse(results_body(urls, result))

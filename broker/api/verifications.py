@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from broker.api import decorators
 from broker.api.deps import DbSession, JsonBody, UrlBuilder
 from broker.api.hal import HalResponse, link
+from broker.api.webhooks import Settings as WebhookSettings
 from broker.errors import ValidationFailed
 from broker.pacticipants import service as pacticipants
 from broker.pacts import metadata as pact_metadata
@@ -30,6 +31,7 @@ def _publish(
     body: dict[str, object],
     db: DbSession,
     urls: UrlBuilder,
+    webhook_settings: WebhookSettings,
 ) -> HalResponse:
     try:
         meta = pact_metadata.parse(metadata)
@@ -37,24 +39,39 @@ def _publish(
         raise ValidationFailed.one("metadata", str(exc)) from None
     c, p = pacticipants.get(db, consumer), pacticipants.get(db, provider)
     row = pacts.get_by_sha(db, c, p, sha)
-    verification, provider_version = verifications.create(db, row.pact_version, p, body, meta)
+    verification, provider_version = verifications.publish(
+        db, row, p, body, meta, base_url=urls.base, webhook_settings=webhook_settings
+    )
     out = decorators.verification(urls, row, verification, provider_version, consumer, provider, sha)
     return HalResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
 
 
 @router.post(PACT_VERSION + "/verification-results")
 def publish_verification(
-    provider: str, consumer: str, sha: str, body: JsonBody, db: DbSession, urls: UrlBuilder
+    provider: str,
+    consumer: str,
+    sha: str,
+    body: JsonBody,
+    db: DbSession,
+    urls: UrlBuilder,
+    webhook_settings: WebhookSettings,
 ) -> HalResponse:
-    return _publish(provider, consumer, sha, None, body, db, urls)
+    return _publish(provider, consumer, sha, None, body, db, urls, webhook_settings)
 
 
 @router.post(PACT_VERSION + "/metadata/{metadata}/verification-results")
 def publish_verification_with_metadata(
-    provider: str, consumer: str, sha: str, metadata: str, body: JsonBody, db: DbSession, urls: UrlBuilder
+    provider: str,
+    consumer: str,
+    sha: str,
+    metadata: str,
+    body: JsonBody,
+    db: DbSession,
+    urls: UrlBuilder,
+    webhook_settings: WebhookSettings,
 ) -> HalResponse:
     """Results for a pact reached through for-verification: the metadata says whether it was WIP/pending."""
-    return _publish(provider, consumer, sha, metadata, body, db, urls)
+    return _publish(provider, consumer, sha, metadata, body, db, urls, webhook_settings)
 
 
 @router.get(PACT_VERSION + "/verification-results/{number}")

@@ -1,7 +1,10 @@
 """Rules for publishing contracts (reference: contracts/service.rb, api/contracts/publish_contracts_*).
 
 Everything is validated before anything is written, and the whole publication is one transaction: a
-refused request (400/409) leaves the broker exactly as it was.
+refused request (400/409) leaves the broker exactly as it was. Each published pact fires the webhook
+events (`contract_published`, ...) in that transaction; the webhooks run once it commits.
+
+`publish` serves `POST /contracts/publish`; `publish_pact` the legacy `PUT`/`PATCH /pacts/...`.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ from broker.db.models import Pacticipant, Version
 from broker.errors import Conflict, ValidationFailed
 from broker.pacticipants import service as pacticipants
 from broker.pacts import content as pact_content
+from broker.pacts import repository as pact_repo
 from broker.pacts import service as pacts
 from broker.pacts.service import PublishOutcome
 from broker.versions import repository as version_repo
 from broker.versions import service as versions
+from broker.webhooks import service as webhooks
+from broker.webhooks.service import Triggered
+from broker.webhooks.settings import WebhookSettings
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class PublishResult:
     version_created: bool
     request: PublishRequest
     outcomes: list[PublishOutcome] = field(default_factory=list)
+    # What each outcome's events triggered, in the same order as `outcomes`.
+    triggered: list[list[Triggered]] = field(default_factory=list)
 
 
 def _single_line(value: Any) -> bool:
@@ -166,7 +175,15 @@ def _parse_contract(raw: dict[str, Any], key: str, pacticipant_name: Any, add: A
     return Contract(str(consumer), str(provider), pact, pact_content.sha(pact), merge=on_conflict == "merge")
 
 
-def publish(session: Session, request: PublishRequest, *, allow_modification: bool) -> PublishResult:
+def publish(
+    session: Session,
+    request: PublishRequest,
+    *,
+    allow_modification: bool,
+    base_url: str,
+    webhook_settings: WebhookSettings | None = None,
+) -> PublishResult:
+    """`base_url` is the broker's external base URL, for the links webhooks send (`${pactbroker.pactUrl}`)."""
     consumer = pacticipants.find_or_create(session, request.pacticipant_name)
     version, created = version_repo.find_or_create(session, consumer.id, request.version_number)
     if request.build_url is not None:
@@ -199,6 +216,58 @@ def publish(session: Session, request: PublishRequest, *, allow_modification: bo
         notices = [n for c in conflicts for n in c.body.get("notices", [])]
         messages = [c.message for c in conflicts]
         raise Conflict(messages[0], {"notices": notices, "errors": {"contracts": messages}})
+    for outcome in result.outcomes:
+        result.triggered.append(
+            _fire_webhooks(session, outcome, base_url, request.build_url, webhook_settings)
+        )
     # Integrations last, once, in a stable order (reference PR #654: less lock contention).
     pacts.touch_integrations(session, [(o.row.consumer.id, o.row.provider.id) for o in result.outcomes])
     return result
+
+
+def publish_pact(
+    session: Session,
+    consumer_name: str,
+    provider_name: str,
+    version_number: str,
+    pact: dict[str, Any],
+    *,
+    allow_modification: bool,
+    merge: bool = False,
+    base_url: str,
+    webhook_settings: WebhookSettings | None = None,
+) -> tuple[PublishOutcome, bool]:
+    """One pact for one consumer version (legacy `PUT`, or `PATCH` with `merge`: its interactions are added
+    to the version's pact, a changed one is a 409). Returns the outcome and whether the version already
+    had a pact with this provider."""
+    pacts.check_names(pact, consumer_name, provider_name)
+    versions.check_name("version", version_number, "version number")
+    consumer = pacticipants.find_or_create(session, consumer_name)
+    provider = pacticipants.find_or_create(session, provider_name)
+    version, _ = versions.find_or_create(session, consumer, version_number)
+    existing = pact_repo.latest_for_consumer_version(session, version.id, provider.id)
+    if merge and existing is not None:
+        pact = pact_content.merge(json.loads(existing.pact_version.content), pact)
+    outcome = pacts.publish(session, consumer, provider, version, pact, allow_modification=allow_modification)
+    _fire_webhooks(session, outcome, base_url, None, webhook_settings)
+    pacts.touch_integrations(session, [(consumer.id, provider.id)])
+    return outcome, existing is not None
+
+
+def _fire_webhooks(
+    session: Session,
+    outcome: PublishOutcome,
+    base_url: str,
+    build_url: str | None,
+    settings: WebhookSettings | None,
+) -> list[Triggered]:
+    # `contract_published` on every publication, also of unchanged content (as the reference);
+    # `contract_content_changed` only when this publication brought content new to the integration.
+    return webhooks.pact_published(
+        session,
+        outcome.row,
+        content_changed=outcome.created and outcome.content_changed,
+        base_url=base_url,
+        build_url=build_url,
+        settings=settings,
+    )

@@ -1,4 +1,5 @@
-"""Rules for verification results: validation, the provider version, WIP/pending from the URL metadata."""
+"""Rules for verification results: validation, the provider version, WIP/pending from the URL metadata,
+and the webhook events a published result fires."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from sqlalchemy.orm import Session
 from broker.db.models import Pacticipant, PactVersion, Verification, Version
 from broker.errors import NotFound, ValidationFailed
 from broker.pacts.metadata import PactMetadata
+from broker.pacts.repository import PactRow
 from broker.verifications import repository
 from broker.versions import service as versions
+from broker.webhooks import service as webhooks
+from broker.webhooks.settings import WebhookSettings
 
 
 def validate(body: dict[str, Any]) -> None:
@@ -62,6 +66,26 @@ def create(
             "verified_by": json.dumps(verified_by) if verified_by is not None else None,
             "execution_date": execution_date,
         },
+    )
+    return verification, provider_version
+
+
+def publish(
+    session: Session,
+    row: PactRow,
+    provider: Pacticipant,
+    body: dict[str, Any],
+    metadata: PactMetadata,
+    *,
+    base_url: str,
+    webhook_settings: WebhookSettings | None = None,
+) -> tuple[Verification, Version]:
+    """A result published by a provider build for the pact in `row`: recorded, then
+    `provider_verification_published` and `..._succeeded` or `..._failed` fire (reference:
+    verifications/service.rb#create and #broadcast_events). The webhooks run once the transaction commits."""
+    verification, provider_version = create(session, row.pact_version, provider, body, metadata)
+    webhooks.verification_published(
+        session, row, verification, provider_version, base_url=base_url, settings=webhook_settings
     )
     return verification, provider_version
 

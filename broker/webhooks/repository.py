@@ -182,6 +182,22 @@ def set_status(session: Session, triggered_id: int, status: str) -> None:
         session.flush()
 
 
+def unfinished(session: Session) -> list[tuple[int, int]]:
+    """(id, attempts made) of triggered webhooks still waiting or retrying, oldest first (resumed at start).
+    Served by a full scan: it runs once per start, and finished ones are the norm."""
+    attempts = (
+        select(func.count(WebhookExecution.id))
+        .where(WebhookExecution.triggered_webhook_id == TriggeredWebhook.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(TriggeredWebhook.id, attempts)
+        .where(TriggeredWebhook.status.in_(("not_run", "retrying")))
+        .order_by(TriggeredWebhook.id)
+    ).all()
+    return [(triggered_id, int(made)) for triggered_id, made in rows]
+
+
 def any_enabled(session: Session) -> bool:
     """One cheap query, so that publishing costs nothing more when no webhook is configured."""
     return session.scalar(select(Webhook.id).where(Webhook.enabled.is_(True)).limit(1)) is not None

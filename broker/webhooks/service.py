@@ -1,12 +1,9 @@
 """Webhook rules: create, update, delete, list, test-execute, and `fire` for broker events.
 
-Where the rest of the broker calls in, inside the request's transaction (`urls.base` is the base URL):
-
-    from broker.webhooks import service as webhooks
-    webhooks.pact_published(db, outcome.row, content_changed=outcome.content_changed, base_url=urls.base)
-    webhooks.verification_published(db, row, verification, provider_version, base_url=urls.base)
-
-or, for any other event, `webhooks.fire(session, event_name, {"consumer_name": ..., ...})`.
+Where the rest of the broker calls in, inside the transaction that made the event happen:
+`broker.publishing.service` calls `pact_published` for each pact it publishes (the all-in-one and the
+legacy endpoints), `broker.verifications.service.publish` calls `verification_published`. For any other
+event: `webhooks.fire(session, event_name, {"consumer_name": ..., ...})`.
 
 `fire` records a triggered webhook for each enabled webhook that listens to the event and covers the
 pact's consumer and provider, in the caller's transaction. They are handed to the background
@@ -17,13 +14,17 @@ webhook never sees data that is not there yet. The request never waits for a web
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import uuid as uuid_lib
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from broker.db.engine import make_session_factory, session_scope
 from broker.db.models import Pacticipant, Verification, Version, utcnow
 from broker.errors import NotFound
 from broker.pacticipants import repository as pacticipants
@@ -49,6 +50,7 @@ from broker.webhooks.validation import (
 __all__ = [
     "EVENT_NAMES",
     "EventContext",
+    "Triggered",
     "create",
     "delete",
     "fire",
@@ -57,10 +59,13 @@ __all__ = [
     "list_for",
     "pact_published",
     "put",
+    "resume",
     "test_execute",
     "test_execute_unsaved",
     "verification_published",
 ]
+
+log = logging.getLogger("broker.webhooks")
 
 _PENDING = "broker.webhooks.pending"
 _SECRET = "**********"
@@ -84,6 +89,17 @@ class EventContext(TypedDict, total=False):
     verification_success: bool
     build_url: str
     currently_deployed_provider_version_number: str
+
+
+@dataclass(frozen=True)
+class Triggered:
+    """A webhook an event triggered (what the publish notices name; its logs are at
+    /triggered-webhooks/{uuid}/logs)."""
+
+    uuid: str
+    event_name: str
+    webhook_uuid: str
+    webhook_description: str | None
 
 
 def next_uuid() -> str:
@@ -203,6 +219,12 @@ def fire(
     (`contract_published`, and `contract_content_changed` when the content is new for the integration)
     or a verification is recorded (`provider_verification_published` plus `..._succeeded`/`..._failed`).
     """
+    return [t.uuid for t in _fire(session, event_name, context, settings)]
+
+
+def _fire(
+    session: Session, event_name: str, context: EventContext, settings: WebhookSettings | None
+) -> list[Triggered]:
     if event_name not in EVENT_NAMES:
         raise ValueError(f"unknown webhook event {event_name!r}; expected one of {', '.join(EVENT_NAMES)}")
     consumer = pacticipants.find_by_name(session, context["consumer_name"])
@@ -210,7 +232,7 @@ def fire(
     if consumer is None or provider is None:
         return []
     triggered_ids: list[int] = []
-    uuids: list[str] = []
+    out: list[Triggered] = []
     stored_context = json.dumps({**context, "event_name": event_name})
     for record in repository.to_trigger(session, consumer.id, provider.id, event_name):
         triggered = repository.add_triggered(
@@ -228,10 +250,10 @@ def fire(
             ),
         )
         triggered_ids.append(triggered.id)
-        uuids.append(triggered.uuid)
+        out.append(Triggered(triggered.uuid, event_name, record.webhook.uuid, record.webhook.description))
     if triggered_ids:
         _run_after_commit(session, triggered_ids, _settings(settings))
-    return uuids
+    return out
 
 
 def _run_after_commit(session: Session, triggered_ids: list[int], settings: WebhookSettings) -> None:
@@ -266,11 +288,11 @@ def pact_published(
     base_url: str,
     build_url: str | None = None,
     settings: WebhookSettings | None = None,
-) -> list[str]:
+) -> list[Triggered]:
     """Fires the events of one publication (reference: webhooks/event_listener.rb):
     `contract_published` always, `contract_content_changed` when the content differs from the previous
     publication, and `contract_requiring_verification_published` once per provider version that should
-    verify it (head of the main branch, deployed or released) and has not. Returns the triggered uuids.
+    verify it (head of the main branch, deployed or released) and has not. Returns what was triggered.
     """
     if not repository.any_enabled(session):
         return []
@@ -287,9 +309,9 @@ def pact_published(
         context["consumer_version_branch"] = branch
     if build_url or row.consumer_version.build_url:
         context["build_url"] = build_url or row.consumer_version.build_url or ""
-    triggered = fire(session, CONTRACT_PUBLISHED, context, settings)
+    triggered = _fire(session, CONTRACT_PUBLISHED, context, settings)
     if content_changed:
-        triggered += fire(session, CONTRACT_CONTENT_CHANGED, context, settings)
+        triggered += _fire(session, CONTRACT_CONTENT_CHANGED, context, settings)
     for required in repository.required_verifications(session, row.pact_version.id, row.provider):
         required_context: EventContext = {
             **context,
@@ -298,7 +320,7 @@ def pact_published(
         }
         if required.branch is not None:
             required_context["provider_version_branch"] = required.branch
-        triggered += fire(session, CONTRACT_REQUIRING_VERIFICATION_PUBLISHED, required_context, settings)
+        triggered += _fire(session, CONTRACT_REQUIRING_VERIFICATION_PUBLISHED, required_context, settings)
     return triggered
 
 
@@ -310,7 +332,7 @@ def verification_published(
     *,
     base_url: str,
     settings: WebhookSettings | None = None,
-) -> list[str]:
+) -> list[Triggered]:
     """Fires `provider_verification_published` and `..._succeeded` or `..._failed` for a verification of
     the pact in `row` (reference: verifications/service.rb#broadcast_events)."""
     if not repository.any_enabled(session):
@@ -336,9 +358,35 @@ def verification_published(
     if verification.build_url:
         context["build_url"] = verification.build_url
     outcome = VERIFICATION_SUCCEEDED if verification.success else VERIFICATION_FAILED
-    return fire(session, VERIFICATION_PUBLISHED, context, settings) + fire(
+    return _fire(session, VERIFICATION_PUBLISHED, context, settings) + _fire(
         session, outcome, context, settings
     )
+
+
+def resume(engine: Engine, settings: WebhookSettings | None = None) -> int:
+    """Hands the triggered webhooks a stopped broker left waiting (not_run) or retrying to this process's
+    dispatcher; returns how many. Called when the app starts: the dispatcher keeps its queue in memory
+    only, so without this they would never run. Each goes on from the attempts already made.
+
+    At least once, not exactly once: one that was being sent when the process stopped is sent again, and
+    brokers sharing a database each resume all of them (set PACT_BROKER_WEBHOOK_RESUME_ON_START=false on
+    all but one)."""
+    chosen = _settings(settings)
+    if not chosen.resume_on_start:
+        return 0
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            pending = repository.unfinished(session)
+    except SQLAlchemyError:
+        # A broker started on a database that is not migrated yet: no webhooks to resume.
+        log.warning("could not look for unfinished triggered webhooks", exc_info=True)
+        return 0
+    dispatcher = dispatcher_for(engine)
+    for triggered_id, attempts_made in pending:
+        dispatcher.submit(triggered_id, chosen, attempt=min(attempts_made, len(chosen.retry_schedule)))
+    if pending:
+        log.info("resumed %d triggered webhooks left unfinished", len(pending))
+    return len(pending)
 
 
 # --- test execution (POST /webhooks/{uuid}/execute) -------------------------------------------------

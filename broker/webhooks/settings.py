@@ -24,6 +24,9 @@ class WebhookSettings(BaseSettings):
     retry_schedule: list[float] = Field(default_factory=lambda: [10.0, 60.0, 120.0, 300.0, 600.0, 1200.0])
     http_success_codes: list[int] = Field(default_factory=lambda: [200, 201, 202, 203, 204, 205, 206])
     timeout_seconds: float = Field(default=15, gt=0)
+    # On start, send again the triggered webhooks a stopped broker left waiting or retrying. Brokers that
+    # share a database would each send them: leave it on for one of them only.
+    resume_on_start: bool = True
     # Authorization/Token headers and the password are masked in stored logs.
     redact_sensitive_data: bool = True
 
