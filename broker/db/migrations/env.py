@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import broker.webhooks.models  # noqa: F401  (its tables join Base.metadata, which autogenerate compares)
 from broker.db.engine import make_engine
 from broker.db.models import Base
 
