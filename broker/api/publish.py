@@ -60,6 +60,16 @@ def _notices(urls: Urls, result: PublishResult) -> list[dict[str, str]]:
             events.append("contract_content_unchanged")
         notices.append({"type": "debug", "text": "  Events detected: " + ", ".join(events)})
         notices.extend(triggered_notices(urls, triggered))
+        if not triggered:
+            # Reference next_steps_notices: the prompt names the provider whose build should be triggered.
+            notices.append({"type": "prompt", "text": "  Next steps:"})
+            notices.append(
+                {
+                    "type": "prompt",
+                    "text": f"    * Configure separate {provider} pact verification build and webhook to "
+                    "trigger it when the pact content changes. See https://docs.pact.io/go/webhooks",
+                }
+            )
     if not req.branch:
         notices.append(
             {
@@ -68,14 +78,6 @@ def _notices(urls: Urls, result: PublishResult) -> list[dict[str, str]]:
                 "Publish with --branch.",
             }
         )
-    notices.append(
-        {
-            "type": "prompt",
-            "text": "  Next steps:\n    * Configure separate "
-            + consumer
-            + " pact verification build and webhook to trigger it when the pact content changes.",
-        }
-    )
     return notices
 
 

@@ -121,7 +121,7 @@ def test_publishing_contracts_fires_published_and_content_changed_with_the_param
     assert len(triggered) == 2
     assert triggered[0].startswith('  Webhook "CI build" triggered for event contract_published.\n')
     assert triggered[1].startswith('  Webhook "CI build" triggered for event contract_content_changed.\n')
-    assert not any("No enabled webhooks" in t for t in notices)
+    assert not any("No enabled webhooks" in t or "Configure separate" in t for t in notices)
     logs_url = triggered[0].split("View logs at ")[1]
     assert logs_url.startswith("http://broker.test/triggered-webhooks/")
     logs = client.get(logs_url).json()
@@ -299,6 +299,10 @@ def test_a_publication_without_webhooks_still_works_and_says_none_were_found(
     texts = [n["text"] for n in response.json()["notices"]]
     assert "  Events detected: contract_published, contract_content_changed" in texts
     assert "  No enabled webhooks found for the detected events" in texts
+    assert (
+        "    * Configure separate Bar pact verification build and webhook to trigger it when the pact "
+        "content changes. See https://docs.pact.io/go/webhooks"
+    ) in texts
     assert (
         client.put("/pacts/provider/Bar/consumer/Foo/version/2", json=pact_content("Foo", "Bar")).status_code
         == 201
