@@ -1,11 +1,16 @@
 """The whole contract-testing pipeline in one call, as CI runs it:
 
 1. a broker (the one given, else our embedded broker: SQLite in a temporary folder, uvicorn in a thread);
-2. the consumer tests (`pytest consumer_tests --publish`), which write and publish the pacts;
-3. every provider's verification against the broker, results published;
-4. for every service, in dependency order (providers before their consumers), can-i-deploy to the target
+2. the consumer tests (`pytest consumer_tests`), which write the pacts;
+3. publish: once every consumer test passed, each consumer's pacts go to the broker (consumers in parallel);
+4. every provider's verification against the broker, results published;
+5. for every service, in dependency order (providers before their consumers), can-i-deploy to the target
    environment (created if missing) and, when allowed, record-deployment, so each consumer is judged
    against the provider versions just deployed.
+
+What nothing orders runs side by side: the consumer tests start first and run while the broker starts,
+and the verification runs start up (their imports and collection cost seconds) while the consumer tests
+run, then wait to be released once the pacts are published.
 
 Every service of the monorepo carries the same version: the commit (or `<sha>+dirty.<hash>`) being tested.
 """
@@ -16,12 +21,19 @@ import json
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from contracts._runs import SuiteRun, run_consumer_tests, run_provider_verifications, verification_modules
+from contracts._runs import (
+    StartedRun,
+    StartedVerifications,
+    SuiteRun,
+    start_consumer_tests,
+    verification_modules,
+)
 from contracts._serving import serve_in_thread
 from contracts.broker_client import BrokerClient, BrokerError, MatrixRow
 from contracts.settings import BrokerSettings
@@ -57,16 +69,19 @@ class PipelineResult:
     version: VersionInfo
     broker_url: str
     environment: str
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds; stages overlap
+    seconds: float = 0.0  # the whole pipeline, wall-clock
     consumer_tests: SuiteRun | None = None
     verifications: list[SuiteRun] = field(default_factory=list)
     verdicts: list[ServiceVerdict] = field(default_factory=list)
+    publish_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return (
             self.consumer_tests is not None
             and self.consumer_tests.success
+            and not self.publish_errors
             and all(v.success for v in self.verifications)
             and bool(self.verdicts)
             and all(v.deployable is True for v in self.verdicts)
@@ -144,14 +159,98 @@ class Pipeline:
 
     def run(self) -> PipelineResult:
         version = self.version or detect_version(self.project_dir)
-        started = time.perf_counter()
-        self.reporter.stage_started("broker")
-        if self.broker_url:
-            with self._client(self.broker_url) as client:
-                client.index()  # fail early if it is not there
-            return self._run_with(self.broker_url, version, started, "external broker")
-        with embedded_broker() as url:
-            return self._run_with(url, version, started, "embedded broker (SQLite)")
+        began = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="contracts-pacts-") as folder, ExitStack() as running:
+            pact_dir = Path(folder)
+            # The stages overlap where nothing orders them: the consumer tests need no broker (the pipeline
+            # publishes their pacts once they all passed), and the verifications start up (imports,
+            # collection: seconds) while the consumer tests run, waiting to be released once the pacts are
+            # published.
+            consumer_folder = self.project_dir / self.consumer_tests
+            consumers: StartedRun | None = None
+            consumers_began = time.perf_counter()
+            if consumer_folder.is_dir():
+                consumers = start_consumer_tests(
+                    self.project_dir,
+                    self.consumer_tests,
+                    broker_url=None,
+                    pact_dir=pact_dir,
+                    version=version.number,
+                    branch=version.branch,
+                )
+                running.callback(consumers.stop)
+
+            started = time.perf_counter()
+            self.reporter.stage_started("broker")
+            if self.broker_url:
+                with self._client(self.broker_url) as client:
+                    client.index()  # fail early if it is not there
+                url, kind = self.broker_url, "external broker"
+            else:
+                url, kind = running.enter_context(embedded_broker()), "embedded broker (SQLite)"
+            result = PipelineResult(version=version, broker_url=url, environment=self.environment)
+            self._finish(result, "broker", started, f"{kind} at {url}")
+
+            modules = verification_modules(self.project_dir / self.verifications)
+            verifications = StartedVerifications(
+                self.project_dir,
+                modules,
+                broker_url=url,
+                provider_version=version.number,
+                provider_branch=version.branch,
+                processes=self.parallel,
+            )
+            running.callback(verifications.stop)
+
+            self.reporter.stage_started("consumer tests")
+            if consumers is not None:
+                result.consumer_tests = consumers.wait()
+            pairs = _pairs(pact_dir)
+            ran = result.consumer_tests.summary if result.consumer_tests else f"no {consumer_folder}"
+            self._finish(result, "consumer tests", consumers_began, f"{ran}; {len(pairs)} pact(s) written")
+
+            started = time.perf_counter()
+            self.reporter.stage_started("publish")
+            if result.consumer_tests is not None and result.consumer_tests.success:
+                summary, result.publish_errors = self._publish(url, version, pact_dir)
+            else:  # as `pytest --publish`: a contract the consumer does not honour must not reach the broker
+                summary = "nothing published: the consumer tests did not pass"
+            self._finish(result, "publish", started, summary)
+
+            started = time.perf_counter()
+            self.reporter.stage_started("provider verification", total=len(modules))
+            verifications.release(_interaction_counts(pact_dir))
+            runs = verifications.wait()
+            for provider in deployment_order(pairs, set(runs)):
+                run = runs[provider]
+                self.reporter.step(f"{provider}: {run.summary} ({run.seconds:.2f}s)")
+                result.verifications.append(run)
+            passed = sum(1 for v in result.verifications if v.success)
+            self._finish(
+                result, "provider verification", started, f"{passed}/{len(result.verifications)} passed"
+            )
+
+            started = time.perf_counter()
+            services = {c for c, _ in pairs} | {p for _, p in pairs} | set(modules)
+            order = deployment_order(pairs, services)
+            self.reporter.stage_started("can-i-deploy & record-deployment", total=len(order))
+            with self._client(url) as client:
+                client.ensure_environment(self.environment, production=self.environment == "production")
+                for service in order:
+                    verdict = self._gate(client, service, version.number)
+                    said = {True: "may deploy", False: "may NOT deploy", None: "unknown: may NOT deploy"}
+                    recorded = ", deployment recorded" if verdict.recorded else ""
+                    self.reporter.step(f"{service}: {said[verdict.deployable]}{recorded}")
+                    result.verdicts.append(verdict)
+            allowed = sum(1 for v in result.verdicts if v.deployable)
+            self._finish(
+                result,
+                "can-i-deploy & record-deployment",
+                started,
+                f"{allowed}/{len(result.verdicts)} may deploy to {self.environment}",
+            )
+        result.seconds = time.perf_counter() - began
+        return result
 
     def _client(self, url: str) -> BrokerClient:
         settings = BrokerSettings()
@@ -163,65 +262,39 @@ class Pipeline:
             settings.token if same else None,
         )
 
-    def _run_with(self, url: str, version: VersionInfo, started: float, kind: str) -> PipelineResult:
-        result = PipelineResult(version=version, broker_url=url, environment=self.environment)
-        self._finish(result, "broker", started, f"{kind} at {url}")
+    def _publish(self, url: str, version: VersionInfo, pact_dir: Path) -> tuple[str, list[str]]:
+        """Every consumer's pacts, one request per consumer, the consumers side by side; the summary and
+        what failed."""
+        by_consumer: dict[str, list[Path]] = {}
+        for path in sorted(pact_dir.glob("*.json")):
+            consumer = json.loads(path.read_text(encoding="utf-8"))["consumer"]["name"]
+            by_consumer.setdefault(consumer, []).append(path)
+        if not by_consumer:
+            return "no pact was written", []
 
-        with tempfile.TemporaryDirectory(prefix="contracts-pacts-") as pact_dir:
-            started = time.perf_counter()
-            self.reporter.stage_started("consumer tests")
-            consumer_folder = self.project_dir / self.consumer_tests
-            if consumer_folder.is_dir():
-                result.consumer_tests = run_consumer_tests(
-                    self.project_dir,
-                    self.consumer_tests,
-                    broker_url=url,
-                    pact_dir=Path(pact_dir),
-                    version=version.number,
-                    branch=version.branch,
+        def publish(consumer: str) -> str | None:
+            try:
+                client.publish_contracts(
+                    consumer,
+                    version.number,
+                    version.branch,
+                    pact_files=by_consumer[consumer],
+                    build_url=version.build_url,
                 )
-            pairs = _pairs(Path(pact_dir))
-            ran = result.consumer_tests.summary if result.consumer_tests else f"no {consumer_folder}"
-            self._finish(result, "consumer tests", started, f"{ran}; {len(pairs)} pact(s) published")
+            except (BrokerError, OSError, ValueError) as exc:
+                return f"publishing {consumer} {version.number} failed: {exc}"
+            return None
 
-        started = time.perf_counter()
-        modules = verification_modules(self.project_dir / self.verifications)
-        self.reporter.stage_started("provider verification", total=len(modules))
-        runs = run_provider_verifications(
-            self.project_dir,
-            modules,
-            broker_url=url,
-            provider_version=version.number,
-            provider_branch=version.branch,
-            processes=self.parallel,
-        )
-        for provider in deployment_order(pairs, set(runs)):
-            run = runs[provider]
-            self.reporter.step(f"{provider}: {run.summary} ({run.seconds:.2f}s)")
-            result.verifications.append(run)
-        passed = sum(1 for v in result.verifications if v.success)
-        self._finish(result, "provider verification", started, f"{passed}/{len(result.verifications)} passed")
-
-        started = time.perf_counter()
-        services = {c for c, _ in pairs} | {p for _, p in pairs} | set(modules)
-        order = deployment_order(pairs, services)
-        self.reporter.stage_started("can-i-deploy & record-deployment", total=len(order))
-        with self._client(url) as client:
-            client.ensure_environment(self.environment, production=self.environment == "production")
-            for service in order:
-                verdict = self._gate(client, service, version.number)
-                said = {True: "may deploy", False: "may NOT deploy", None: "unknown: may NOT deploy"}
-                recorded = ", deployment recorded" if verdict.recorded else ""
-                self.reporter.step(f"{service}: {said[verdict.deployable]}{recorded}")
-                result.verdicts.append(verdict)
-        allowed = sum(1 for v in result.verdicts if v.deployable)
-        self._finish(
-            result,
-            "can-i-deploy & record-deployment",
-            started,
-            f"{allowed}/{len(result.verdicts)} may deploy to {self.environment}",
-        )
-        return result
+        with self._client(url) as client, ThreadPoolExecutor(max_workers=len(by_consumer)) as pool:
+            failures = dict(zip(by_consumer, pool.map(publish, by_consumer), strict=True))
+        for consumer, failure in failures.items():
+            providers = ", ".join(path.stem.removeprefix(f"{consumer}-") for path in by_consumer[consumer])
+            self.reporter.step(failure or f"{consumer} -> {providers}")
+        errors = [failure for failure in failures.values() if failure]
+        published = [paths for consumer, paths in by_consumer.items() if not failures[consumer]]
+        files = sum(map(len, published))
+        summary = f"{files} pact(s) of {len(published)} consumer(s) published as {version.number}"
+        return summary + (f"; {len(errors)} consumer(s) failed" if errors else ""), errors
 
     def _gate(self, client: BrokerClient, service: str, version: str) -> ServiceVerdict:
         try:
@@ -244,6 +317,17 @@ class Pipeline:
         seconds = time.perf_counter() - started
         result.timings[stage] = seconds
         self.reporter.stage_finished(stage, seconds, summary)
+
+
+def _interaction_counts(pact_dir: Path) -> dict[str, float]:
+    """Provider -> interactions to verify, plus one per pact: what a provider's verification costs."""
+    counts: dict[str, float] = {}
+    for path in pact_dir.glob("*.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        provider = doc["provider"]["name"]
+        interactions = len(doc.get("interactions", [])) + len(doc.get("messages", []))
+        counts[provider] = counts.get(provider, 0.0) + 1 + interactions
+    return counts
 
 
 def _pairs(pact_dir: Path) -> set[tuple[str, str]]:

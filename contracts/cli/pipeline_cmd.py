@@ -73,6 +73,8 @@ def _print(result: PipelineResult, show_output: bool) -> None:
             colour = "green" if run.success else "red"
             console.rule(f"[{colour}]{run.name}: {run.summary}[/{colour}]", align="left")
             console.print(run.output if show_output else _tail(run.output), markup=False, highlight=False)
+    for error in result.publish_errors:
+        console.print(f"[red]{error}[/red]", highlight=False)
     for verdict in result.verdicts:
         if verdict.rows:
             console.print(matrix_table_for(verdict))
@@ -92,7 +94,10 @@ def _print(result: PipelineResult, show_output: bool) -> None:
     timings.add_column("Seconds", justify="right")
     for stage, seconds in result.timings.items():
         timings.add_row(stage, f"{seconds:.2f}")
-    timings.add_row("[bold]total[/bold]", f"[bold]{sum(result.timings.values()):.2f}[/bold]")
+        if stage == "provider verification":
+            for run in result.verifications:
+                timings.add_row(f"  {run.name}", f"{run.seconds:.2f}")
+    timings.add_row("[bold]total[/bold] (wall clock; stages overlap)", f"[bold]{result.seconds:.2f}[/bold]")
     console.print(timings)
     console.print(
         "[green]every service may deploy[/green]" if result.ok else "[red]NOT every service may deploy[/red]"

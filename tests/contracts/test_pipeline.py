@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from contracts._runs import run_consumer_tests, run_provider_verifications, verification_modules
+from contracts._runs import (
+    StartedRun,
+    StartedVerifications,
+    run_consumer_tests,
+    run_provider_verifications,
+    verification_modules,
+)
 from contracts.broker_client import BrokerClient
 from contracts.cli import app as cli
 from contracts.pipeline import Pipeline, deployment_order, embedded_broker
@@ -98,9 +104,11 @@ def test_pipeline_publishes_verifies_and_deploys_in_dependency_order(tmp_path: P
     assert list(result.timings) == [
         "broker",
         "consumer tests",
+        "publish",
         "provider verification",
         "can-i-deploy & record-deployment",
     ]
+    assert result.seconds > 0
     assert result.ok
 
 
@@ -195,3 +203,45 @@ def test_one_pytest_run_for_several_providers_reports_each_provider_on_its_own(t
     assert (runs["broken"].success, runs["broken"].summary) == (False, "1 failed")
     assert "the provider broke" in runs["broken"].output
     assert not runs["typo"].success  # a module that does not even import is no verification
+
+
+def test_verification_runs_started_ahead_share_the_providers_out_and_report_each(tmp_path: Path) -> None:
+    folder = tmp_path / "provider_verification"
+    folder.mkdir()
+    for name in ("big", "small", "tiny"):
+        (folder / f"test_{name}.py").write_text(f"def test_{name}():\n    pass\n")
+    (folder / "test_broken.py").write_text("def test_broken():\n    assert False, 'the provider broke'\n")
+    started = StartedVerifications(
+        tmp_path,
+        verification_modules(folder),
+        broker_url="http://127.0.0.1:9",
+        provider_version="1",
+        provider_branch="main",
+        processes=2,
+    )
+    started.release({"big": 10, "small": 2, "tiny": 1, "broken": 1})
+    runs = started.wait()
+    assert {p: (r.success, r.summary) for p, r in runs.items()} == {
+        "big": (True, "1 passed"),
+        "small": (True, "1 passed"),
+        "tiny": (True, "1 passed"),
+        "broken": (False, "1 failed"),
+    }
+    assert "the provider broke" in runs["broken"].output
+    # The costliest provider had a run to itself; each run ran only its share (the rest deselected).
+    assert "1 passed, 3 deselected" in runs["big"].output
+    assert "1 failed, 2 passed, 1 deselected" in runs["small"].output
+
+
+def test_a_run_waiting_to_be_released_runs_nothing_when_the_pipeline_stops(tmp_path: Path) -> None:
+    (tmp_path / "test_side_effect.py").write_text(
+        "from pathlib import Path\n\ndef test_side_effect():\n    Path('ran').write_text('yes')\n"
+    )
+    run = StartedRun("gated", tmp_path, ["test_side_effect.py"], {}, gated=True)
+    run.stop()  # closes the gate without `go`
+    outcome = run.wait()
+    assert not outcome.success
+    assert not (tmp_path / "ran").exists()
+    released = StartedRun("gated", tmp_path, ["test_side_effect.py"], {}, gated=True)
+    released.release()
+    assert released.wait().success and (tmp_path / "ran").read_text() == "yes"
