@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 from broker.app import create_app
 from broker.db.engine import begin_write
 from broker.settings import BrokerSettings
-from broker.testing import TestDataBuilder, pact_content
+from broker.testing import LiveBroker, TestDataBuilder, pact_content
 from broker.webhooks.dispatcher import dispatcher_for
 from broker.webhooks.models import TriggeredWebhook, Webhook, WebhookExecution
 from broker.webhooks.settings import WebhookSettings
@@ -289,6 +291,42 @@ def test_a_verification_result_fires_published_and_its_outcome(
         assert result_url.startswith(f"{pair}/pact-version/{sha}/verification-results/")
     listed = client.get(result_url + "/triggered-webhooks").json()["_embedded"]["triggeredWebhooks"]
     assert sorted(e["eventName"] for e in listed) == expected
+
+
+def test_over_real_http_the_links_a_webhook_sends_use_the_brokers_own_address(
+    broker_app: FastAPI, live_broker: LiveBroker, webhook_settings: WebhookSettings
+) -> None:
+    """A broker serving on a port: publish and verify over HTTP; the pact URL the webhook receives is one
+    the receiver can fetch from that broker."""
+    with webhook_receiver(200) as receiver, httpx.Client(base_url=live_broker.url, timeout=10) as http:
+        created = http.post(
+            "/webhooks",
+            json={
+                "events": [{"name": "contract_content_changed"}, {"name": "provider_verification_failed"}],
+                "request": {"method": "POST", "url": receiver.url, "body": TEMPLATE},
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert http.post("/contracts/publish", json=publish_body("Foo", "1", "Bar")).status_code == 200
+        (published,) = received(broker_app, receiver, 1)
+        pact = http.get(published["pactUrl"])
+        assert pact.status_code == 200, published["pactUrl"]
+        results = pact.json()["_links"]["pb:publish-verification-results"]["href"]
+        assert results.startswith(live_broker.url)
+        verified = http.post(results, json={"success": False, "providerApplicationVersion": "2"})
+        assert verified.status_code == 201, verified.text
+        bodies = received(broker_app, receiver, 2)
+    assert events(bodies) == ["contract_content_changed", "provider_verification_failed"]
+    assert published["pactUrl"].startswith(live_broker.url + "/pacts/provider/Bar/consumer/Foo/pact-version/")
+    assert bodies[1]["verificationResultUrl"] == verified.headers["location"]
+    assert http_get_json(bodies[1]["verificationResultUrl"])["success"] is False
+
+
+def http_get_json(url: str) -> dict[str, Any]:
+    response = httpx.get(url, timeout=10)
+    assert response.status_code == 200, url
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_a_publication_without_webhooks_still_works_and_says_none_were_found(
