@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, null, or_, select, union_all
+from sqlalchemy import Select, and_, func, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from broker.db.models import (
@@ -105,6 +105,77 @@ class VerifiablePactsRepository:
             .where(lpp.provider_id == provider_id)
         )
 
+    def _from_versions(self, provider_id: int, driver: Any, *extra: Any) -> Select[Any]:
+        """Pacts for the consumer versions listed by `driver` (a subquery with a `version_id` column).
+
+        Starting from the few versions a selector names (branch heads, tag heads) and reaching the pact by
+        the primary key of the "latest publication" table keeps PostgreSQL on index lookups, instead of
+        joining every pact of the provider to every version.
+        """
+        lpp = LatestPactPublicationIdForConsumerVersion
+        c = Pacticipant
+        return (
+            select(
+                lpp.consumer_id,
+                c.name,
+                c.main_branch,
+                Version.id,
+                Version.number,
+                Version.order,
+                lpp.pact_version_id,
+                PactVersion.sha,
+                lpp.created_at,
+                *extra,
+            )
+            .select_from(driver)
+            .join(lpp, and_(lpp.consumer_version_id == driver.c.version_id, lpp.provider_id == provider_id))
+            .join(Version, Version.id == lpp.consumer_version_id)
+            .join(c, c.id == lpp.consumer_id)
+            .join(PactVersion, PactVersion.id == lpp.pact_version_id)
+        )
+
+    @staticmethod
+    def _consumers_of(provider_id: int) -> Select[Any]:
+        return select(IntegrationModel.consumer_id).where(IntegrationModel.provider_id == provider_id)
+
+    def _branch_heads(self, provider_id: int, branch: str | None = None, main: bool = False) -> Any:
+        """Heads of the provider's consumers' branches: one named branch, their main branches, or all."""
+        bh = BranchHead
+        stmt = select(bh.version_id.label("version_id"), bh.branch_name.label("branch_name")).where(
+            bh.pacticipant_id.in_(self._consumers_of(provider_id))
+        )
+        if branch is not None:
+            stmt = stmt.where(bh.branch_name == branch)
+        if main:
+            owner = aliased(Pacticipant)
+            stmt = stmt.join(owner, and_(owner.id == bh.pacticipant_id, owner.main_branch == bh.branch_name))
+        return stmt.subquery("heads")
+
+    def _tag_heads(self, provider_id: int, tag: str | None = None) -> Any:
+        """The latest version with each tag (or with one tag) of the provider's consumers."""
+        head = select(
+            Tag.pacticipant_id.label("pid"),
+            Tag.name.label("name"),
+            func.max(Tag.version_order).label("max_order"),
+        ).where(Tag.pacticipant_id.in_(self._consumers_of(provider_id)))
+        if tag is not None:
+            head = head.where(Tag.name == tag)
+        heads = head.group_by(Tag.pacticipant_id, Tag.name).subquery("head_tags")
+        # The head tag row itself names the version: (pacticipant_id, name, version_order) is indexed.
+        head_tag = aliased(Tag)
+        return (
+            select(head_tag.version_id.label("version_id"), heads.c.name.label("tag_name"))
+            .join(
+                heads,
+                and_(
+                    head_tag.pacticipant_id == heads.c.pid,
+                    head_tag.name == heads.c.name,
+                    head_tag.version_order == heads.c.max_order,
+                ),
+            )
+            .subquery("tag_heads")
+        )
+
     def _run(self, stmt: Select[Any]) -> list[PactRow]:
         rows = []
         for r in self.session.execute(stmt):
@@ -170,25 +241,16 @@ class VerifiablePactsRepository:
                 return self._run(parts[0])
             return self._run(union_all(*parts))  # type: ignore[arg-type]
 
-        if selector.latest_for_main_branch:
-            bh = BranchHead
-            stmt = self._base(provider_id, none, none, none, bh.branch_name, none).join(
-                bh, and_(bh.version_id == lpp.consumer_version_id, bh.branch_name == Pacticipant.main_branch)
-            )
-            return self._run(finish(stmt))
-        if selector.latest is True and selector.branch is True:
-            stmt = self._base(provider_id, none, none, none, BranchHead.branch_name, none).join(
-                BranchHead, BranchHead.version_id == lpp.consumer_version_id
-            )
-            return self._run(finish(stmt))
-        if selector.latest_for_branch:
-            stmt = self._base(provider_id, none, none, none, BranchHead.branch_name, none).join(
-                BranchHead,
-                and_(
-                    BranchHead.version_id == lpp.consumer_version_id,
-                    BranchHead.branch_name == selector.branch,
-                ),
-            )
+        if selector.latest_for_main_branch or (
+            selector.latest is True and isinstance(selector.branch, (str, bool))
+        ):
+            if selector.latest_for_main_branch:
+                heads = self._branch_heads(provider_id, main=True)
+            elif selector.branch is True:
+                heads = self._branch_heads(provider_id)
+            else:
+                heads = self._branch_heads(provider_id, branch=str(selector.branch))
+            stmt = self._from_versions(provider_id, heads, none, none, none, heads.c.branch_name, none)
             return self._run(finish(stmt))
         if selector.latest_for_tag and selector.tag:
             return self._run(finish(self._latest_for_tag(provider_id, selector.tag)))
@@ -212,18 +274,8 @@ class VerifiablePactsRepository:
         return []
 
     def _latest_for_tag(self, provider_id: int, tag: str) -> Select[Any]:
-        lpp = LatestPactPublicationIdForConsumerVersion
-        consumers = select(IntegrationModel.consumer_id).where(IntegrationModel.provider_id == provider_id)
-        head = (
-            select(Tag.pacticipant_id.label("pid"), func.max(Tag.version_order).label("max_order"))
-            # Only the provider's consumers: the (pacticipant_id, name, version_order) index serves it.
-            .where(Tag.name == tag, Tag.pacticipant_id.in_(consumers))
-            .group_by(Tag.pacticipant_id)
-            .subquery("head_tags")
-        )
-        return self._base(provider_id, null(), null(), null(), null(), literal(tag)).join(
-            head, and_(head.c.pid == lpp.consumer_id, head.c.max_order == Version.order)
-        )
+        heads = self._tag_heads(provider_id, tag)
+        return self._from_versions(provider_id, heads, null(), null(), null(), null(), heads.c.tag_name)
 
     def find_latest_for_tag(self, provider_id: int, tag: str, consumer: str | None) -> list[PactRow]:
         stmt = self._latest_for_tag(provider_id, tag)
@@ -371,21 +423,13 @@ class VerifiablePactsRepository:
     def wip_candidates(self, provider_id: int, since: datetime) -> list[PactRow]:
         """Pacts of the latest version of every consumer branch and every consumer tag, created since."""
         lpp = LatestPactPublicationIdForConsumerVersion
-        by_branch = self._base(provider_id, null(), null(), null(), BranchHead.branch_name, null()).join(
-            BranchHead, BranchHead.version_id == lpp.consumer_version_id
+        heads = self._branch_heads(provider_id)
+        by_branch = self._from_versions(
+            provider_id, heads, null(), null(), null(), heads.c.branch_name, null()
         )
-        head_tags = (
-            select(
-                Tag.pacticipant_id.label("pid"),
-                Tag.name.label("name"),
-                func.max(Tag.version_order).label("max_order"),
-            )
-            .where(Tag.pacticipant_id.in_(select(lpp.consumer_id).where(lpp.provider_id == provider_id)))
-            .group_by(Tag.pacticipant_id, Tag.name)
-            .subquery("head_tags")
-        )
-        by_tag = self._base(provider_id, null(), null(), null(), null(), head_tags.c.name).join(
-            head_tags, and_(head_tags.c.pid == lpp.consumer_id, head_tags.c.max_order == Version.order)
+        tag_heads = self._tag_heads(provider_id)
+        by_tag = self._from_versions(
+            provider_id, tag_heads, null(), null(), null(), null(), tag_heads.c.tag_name
         )
         by_branch = by_branch.where(lpp.created_at > since)
         by_tag = by_tag.where(lpp.created_at > since)
