@@ -182,6 +182,40 @@ def set_status(session: Session, triggered_id: int, status: str) -> None:
         session.flush()
 
 
+@dataclass(frozen=True)
+class KnownVerification:
+    """The verification a pact's publication events report (status and result URL templates)."""
+
+    number: int
+    success: bool
+    provider_version_id: int
+    provider_version_number: str
+
+
+def verification_for_pact(
+    session: Session, pact_version_id: int, provider: Pacticipant
+) -> KnownVerification | None:
+    """The newest verification of this content by the provider's main branch, or else the newest at all
+    (reference: event_listener.rb find_latest_from_main_branch_for_pact, then pact.latest_verification).
+    Served by ix_verifications_pact_version_id_provider_version_id."""
+    stmt = (
+        select(Verification.number, Verification.success, Version.id, Version.number)
+        .join(Version, Version.id == Verification.provider_version_id)
+        .where(Verification.pact_version_id == pact_version_id)
+        .order_by(Verification.id.desc())
+        .limit(1)
+    )
+    found = None
+    if provider.main_branch:
+        on_main = select(BranchVersion.id).where(
+            BranchVersion.version_id == Version.id, BranchVersion.branch_name == provider.main_branch
+        )
+        found = session.execute(stmt.where(on_main.exists())).first()
+    if found is None:
+        found = session.execute(stmt).first()
+    return KnownVerification(found[0], found[1], found[2], found[3]) if found else None
+
+
 def unfinished(session: Session) -> list[tuple[int, int]]:
     """(id, attempts made) of triggered webhooks still waiting or retrying, oldest first (resumed at start).
     Served by a full scan: it runs once per start, and finished ones are the norm."""
@@ -290,7 +324,9 @@ def triggered_for(
     verification: int | None = None,
 ) -> list[tuple[TriggeredWebhook, Webhook, int]]:
     """What a publication (of `consumer_version`) or a verification (number `verification`) triggered,
-    with the attempts made, oldest first. Both live in the stored context of the triggered webhook."""
+    with the attempts made, oldest first. Both live in the stored context of the triggered webhook; a
+    publication's context may name a verification too (the one its status parameters report), so the
+    event name tells them apart."""
     attempts = (
         select(func.count(WebhookExecution.id))
         .where(WebhookExecution.triggered_webhook_id == TriggeredWebhook.id)
@@ -305,13 +341,11 @@ def triggered_for(
     out = []
     for triggered, webhook, made in rows:
         context = json.loads(triggered.context)
+        by_verification = triggered.event_name.startswith("provider_verification_")
         if verification is not None:
-            wanted = context.get("verification_number") == verification
+            wanted = by_verification and context.get("verification_number") == verification
         else:
-            wanted = (
-                "verification_number" not in context
-                and context.get("consumer_version_number") == consumer_version
-            )
+            wanted = not by_verification and context.get("consumer_version_number") == consumer_version
         if wanted:
             out.append((triggered, webhook, int(made)))
     return out

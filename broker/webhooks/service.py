@@ -309,9 +309,22 @@ def pact_published(
         context["consumer_version_branch"] = branch
     if build_url or row.consumer_version.build_url:
         context["build_url"] = build_url or row.consumer_version.build_url or ""
-    triggered = _fire(session, CONTRACT_PUBLISHED, context, settings)
+    # The status parameters (${pactbroker.githubVerificationStatus}, ...) report what is known of this
+    # content already: the main branch's newest verification of it, else any (as the reference).
+    known = repository.verification_for_pact(session, row.pact_version.id, row.provider)
+    if known is not None:
+        context["verification_number"] = known.number
+        context["verification_success"] = known.success
+    published_context: EventContext = {**context}
+    if known is not None:
+        provider_tags, provider_branch = repository.version_labels(session, known.provider_version_id)
+        published_context["provider_version_number"] = known.provider_version_number
+        published_context["provider_version_tags"] = provider_tags
+        if provider_branch is not None:
+            published_context["provider_version_branch"] = provider_branch
+    triggered = _fire(session, CONTRACT_PUBLISHED, published_context, settings)
     if content_changed:
-        triggered += _fire(session, CONTRACT_CONTENT_CHANGED, context, settings)
+        triggered += _fire(session, CONTRACT_CONTENT_CHANGED, published_context, settings)
     for required in repository.required_verifications(session, row.pact_version.id, row.provider):
         required_context: EventContext = {
             **context,

@@ -201,6 +201,41 @@ def test_a_provider_version_that_verified_the_content_is_not_required_again(
     assert events(bodies) == ["contract_published"]
 
 
+def test_publication_events_report_what_is_known_of_the_content_main_branch_first(
+    client: TestClient, broker_app: FastAPI, td: TestDataBuilder, webhook_settings: WebhookSettings
+) -> None:
+    td.create_provider("Bar", main_branch="main")
+    assert client.post("/contracts/publish", json=publish_body("Foo", "1", "Bar")).status_code == 200
+    results = client.get("/pacts/provider/Bar/consumer/Foo/version/1").json()["_links"][
+        "pb:publish-verification-results"
+    ]["href"]
+    client.put("/pacticipants/Bar/branches/main/versions/5")
+    on_main = client.post(results, json={"success": True, "providerApplicationVersion": "5"})
+    newer = client.post(results, json={"success": False, "providerApplicationVersion": "6-feat"})
+    assert on_main.status_code == newer.status_code == 201
+    with webhook_receiver(200) as receiver:
+        listen(client, receiver, "contract_published")
+        # The same content for a new consumer version: verified already, by the main branch's version 5.
+        assert client.post("/contracts/publish", json=publish_body("Foo", "2", "Bar")).status_code == 200
+        assert len(received(broker_app, receiver, 1)) == 1
+        # Without a main branch, the newest verification of the content counts.
+        client.patch("/pacticipants/Bar", json={"mainBranch": "trunk"})
+        assert client.post("/contracts/publish", json=publish_body("Foo", "3", "Bar")).status_code == 200
+        assert len(received(broker_app, receiver, 2)) == 2
+        # New content: nothing known, pending.
+        other = publish_body("Foo", "4", "Bar", description="a request for a plate")
+        assert client.post("/contracts/publish", json=other).status_code == 200
+        by_version = {b["consumerVersionNumber"]: b for b in received(broker_app, receiver, 3)}
+    known, newest, unknown = by_version["2"], by_version["3"], by_version["4"]
+    assert (known["consumerVersionNumber"], known["githubVerificationStatus"]) == ("2", "success")
+    assert known["providerVersionNumber"] == "5" and known["providerVersionBranch"] == "main"
+    assert known["verificationResultUrl"] == on_main.headers["location"]
+    assert (newest["consumerVersionNumber"], newest["githubVerificationStatus"]) == ("3", "failure")
+    assert newest["verificationResultUrl"] == newer.headers["location"]
+    assert (unknown["consumerVersionNumber"], unknown["githubVerificationStatus"]) == ("4", "pending")
+    assert unknown["providerVersionNumber"] == unknown["verificationResultUrl"] == ""
+
+
 def test_the_legacy_put_and_patch_fire_the_same_events(
     client: TestClient, broker_app: FastAPI, webhook_settings: WebhookSettings
 ) -> None:
