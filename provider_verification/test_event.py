@@ -75,8 +75,9 @@ class Inbox:
                 self._arrived.wait(remaining)
 
 
-def message_verification(event_url: str, inbox: Inbox) -> ProviderVerification:
-    """The event service's messages: each state announces an event to the event service at `event_url`."""
+def message_verification(event_url: str, inbox: Inbox, http: httpx.Client) -> ProviderVerification:
+    """The event service's messages: each state announces an event to the event service at `event_url`
+    (over `http`, one connection pool for the run rather than a client, and its TLS set-up, per state)."""
     verification = ProviderVerification("event")
 
     def state(name: str, event_type: str, source: str) -> None:
@@ -84,7 +85,7 @@ def message_verification(event_url: str, inbox: Inbox) -> ProviderVerification:
         def happened(parameters: dict[str, Any]) -> Callable[[], None]:
             # The announcing service's own client, as storage does it (sequencing events: the same call).
             inbox.clear()
-            with EventClient(event_url) as events:
+            with EventClient(event_url, http=http) as events:
                 events.publish(event_type, source, parameters)
             return inbox.clear
 
@@ -114,6 +115,6 @@ def test_event_messages_honour_notification(pact_source: PactSource) -> None:
     subscriber = httpx.Client(transport=inbox.transport())
     inbox_subscription = Subscription(url=NOTIFICATION_INBOX, types=sorted(HANDLED_EVENT_TYPES))
     app = create_app(EventSettings(subscribers=[inbox_subscription]), subscriber_http=subscriber)
-    with subscriber, serve(app) as event_url:
-        result = pact_source.verify(message_verification(event_url, inbox), consumers=["notification"])
+    with subscriber, serve(app) as event_url, httpx.Client() as http:
+        result = pact_source.verify(message_verification(event_url, inbox, http), consumers=["notification"])
     assert result.success, result.report()

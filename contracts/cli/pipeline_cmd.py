@@ -10,7 +10,7 @@ from rich.table import Table
 
 from contracts.broker_client import BrokerError, CanIDeployResult
 from contracts.cli._common import BrokerUrl, broker_settings, console, errors, matrix_table, verdict_text
-from contracts.pipeline import Pipeline, PipelineResult, ServiceVerdict
+from contracts.pipeline import DEFAULT_VERIFICATION_RUNS, Pipeline, PipelineResult, ServiceVerdict
 from contracts.versioning import VersionDetectionError
 
 app = typer.Typer()
@@ -43,7 +43,7 @@ def pipeline(
     ] = False,
     parallel: Annotated[
         int, typer.Option("--parallel", help="pytest processes sharing the provider verifications")
-    ] = 1,
+    ] = DEFAULT_VERIFICATION_RUNS,
 ) -> None:
     """Run the whole contract pipeline; exit 1 unless every service may deploy.
 
