@@ -35,7 +35,8 @@ def nested_query(request: Request) -> dict[str, Any]:
 
 def _errors(errors: list[str] | dict[str, list[str]]) -> JSONResponse:
     # The matrix reports a list (its validation predates the field-keyed contracts); can-i-deploy a hash.
-    return JSONResponse({"errors": errors}, status_code=400)
+    # HAL+JSON like every other error body: the official client's pact checks the content type.
+    return HalResponse({"errors": errors}, status_code=400)
 
 
 @router.get("/matrix")

@@ -44,13 +44,7 @@ V2_PACT_FILE_NAME = "Pact Broker Client V2-Pact Broker.json"
 V2_INTERACTION_COUNT = 67
 
 # "<description> [given <state>]" -> why it fails (and whose part of the broker it is).
-KNOWN_FAILING: dict[str, str] = {
-    "a request for the compatibility matrix for a pacticipant that does not exist": (
-        "GET /matrix with unknown pacticipants: the 400 is served as application/json; the client's pact "
-        "expects Content-Type application/hal+json;charset=utf-8 (broker/api/matrix.py `_errors` builds "
-        "a plain JSONResponse)"
-    ),
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 # The V2 pact repeats the V1 interactions (same descriptions and states) and adds three for environments.
 KNOWN_FAILING_V2: dict[str, str] = dict(KNOWN_FAILING)
