@@ -139,7 +139,13 @@ class VerifiablePactsRepository:
         return select(IntegrationModel.consumer_id).where(IntegrationModel.provider_id == provider_id)
 
     def _branch_heads(self, provider_id: int, branch: str | None = None, main: bool = False) -> Any:
-        """Heads of the provider's consumers' branches: one named branch, their main branches, or all."""
+        """Heads of the provider's consumers' branches: one named branch, their main branches, or all.
+
+        The head, not the newest version with a pact for this provider: a head without one selects nothing,
+        because that is how a consumer drops an integration (reference `for_branch_heads`,
+        `latest_for_main_branches`, `for_all_branch_heads`; pact_broker 6dac495e, PR #668). Pinned by
+        tests/broker/test_for_verification_heads.py.
+        """
         bh = BranchHead
         stmt = select(bh.version_id.label("version_id"), bh.branch_name.label("branch_name")).where(
             bh.pacticipant_id.in_(self._consumers_of(provider_id))
@@ -152,7 +158,9 @@ class VerifiablePactsRepository:
         return stmt.subquery("heads")
 
     def _tag_heads(self, provider_id: int, tag: str | None = None) -> Any:
-        """The latest version with each tag (or with one tag) of the provider's consumers."""
+        """The latest version with each tag (or with one tag) of the provider's consumers, whether or not it
+        has a pact for this provider (reference `for_latest_consumer_versions_with_tag`, `for_all_tag_heads`;
+        pact_broker 374c77ce), for the same reason as `_branch_heads`."""
         head = select(
             Tag.pacticipant_id.label("pid"),
             Tag.name.label("name"),
