@@ -20,9 +20,18 @@ __all__ = ["serve_in_thread"]
 
 @contextmanager
 def serve_in_thread(
-    app: Any, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 30.0
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    startup_timeout: float = 30.0,
+    *,
+    wait_for_stop: bool = True,
 ) -> Iterator[str]:
-    """Serve `app` until the block ends; yields its base URL (`http://127.0.0.1:<port>`)."""
+    """Serve `app` until the block ends; yields its base URL (`http://127.0.0.1:<port>`).
+
+    uvicorn takes 0.1-0.2 s to stop (it polls for the exit flag, then gives connections 0.1 s to close);
+    with `wait_for_stop=False` the block ends at once and the server stops in its own thread, which closes
+    the socket, for callers that are done with the app (a finished verification)."""
     # Bind the socket ourselves and hand it to uvicorn: no window in which another process takes the port.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -36,6 +45,9 @@ def serve_in_thread(
             server.run(sockets=[sock])
         except BaseException as exc:  # surfaced to the caller below
             failure.append(exc)
+        finally:
+            if not wait_for_stop:
+                sock.close()
 
     thread = threading.Thread(target=run, name=f"uvicorn-{bound_port}", daemon=True)
     thread.start()
@@ -54,5 +66,6 @@ def serve_in_thread(
         yield f"http://{host}:{bound_port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        if wait_for_stop:
+            thread.join(timeout=10)
+            sock.close()

@@ -396,7 +396,8 @@ class ProviderVerification:
             )
         self.app = self.app_factory()
         try:
-            with serve_in_thread(self.app) as url:
+            # Nothing calls the app once the verifier is done: no need to wait while uvicorn stops.
+            with serve_in_thread(self.app, wait_for_stop=False) as url:
                 yield url
         finally:
             self.app = None

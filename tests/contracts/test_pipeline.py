@@ -127,6 +127,21 @@ def test_pipeline_with_a_breaking_provider_blocks_its_consumer(tmp_path: Path) -
     assert not result.ok
 
 
+def test_a_failing_consumer_test_publishes_nothing_and_blocks_the_release(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "consumer_tests" / "test_gateway_broken.py").write_text(
+        "def test_broken():\n    assert False\n"
+    )
+    result = Pipeline(project, version=VersionInfo("4.0.0", "main")).run()
+    assert result.consumer_tests is not None and not result.consumer_tests.success
+    assert [v.name for v in result.verifications] == ["sample"]  # still run, with nothing to verify
+    verdicts = {v.service: v for v in result.verdicts}
+    # Nothing was published: the broker never heard of the gateway.
+    assert verdicts["gateway"].reason == "Pacticipant gateway not found"
+    assert verdicts["gateway"].deployable is False and not verdicts["gateway"].recorded
+    assert not result.ok
+
+
 def test_the_pipeline_command_prints_matrix_verdicts_and_timings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
