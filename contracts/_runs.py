@@ -83,11 +83,12 @@ class StartedRun:
         self.name = name
         environment = {**os.environ, "PACT_DO_NOT_TRACK": "true", **env}
         command = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "-rfEs"]
+        command += ["-p", "contracts._gate", "--exit-at-once"]
         self._signal: int | None = None
         passed_fds: tuple[int, ...] = ()
         if gated:
             wait_end, self._signal = os.pipe()
-            command += ["-p", "contracts._gate", f"--start-signal-fd={wait_end}"]
+            command.append(f"--start-signal-fd={wait_end}")
             passed_fds = (wait_end,)
         # A file, not a pipe: nobody has to drain the output while the run goes on. `wait()` closes it.
         self._log = tempfile.TemporaryFile("w+", encoding="utf-8") if capture else None  # noqa: SIM115
