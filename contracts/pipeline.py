@@ -40,6 +40,7 @@ from contracts.settings import BrokerSettings
 from contracts.versioning import VersionInfo, detect_version
 
 __all__ = [
+    "DEFAULT_VERIFICATION_RUNS",
     "DEPENDENCY_ORDER",
     "Pipeline",
     "PipelineReporter",
