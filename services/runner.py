@@ -22,6 +22,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from services import DEFAULT_BASE_PORT, DEFAULT_HOST, SERVICES
 from services.event import EventSettings, Subscription
 from services.event import create_app as create_event
 from services.gateway import GatewaySettings
@@ -35,10 +36,6 @@ from services.sequencing import create_app as create_sequencing
 from services.storage import StorageSettings
 from services.storage import create_app as create_storage
 
-# The order also gives the default ports: base port + position (gateway 8001 ... event 8006).
-SERVICES: tuple[str, ...] = ("gateway", "sample", "storage", "sequencing", "notification", "event")
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_BASE_PORT = 8001
 STARTUP_TIMEOUT_S = 15.0
 
 
@@ -78,7 +75,10 @@ def build_apps(
 
 def bind(host: str = DEFAULT_HOST, port: int = 0) -> socket.socket:
     """A bound socket (port 0: a free one); binding before starting lets every URL be known up front."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on connections accepted from a socket that names its
+    # protocol; without it each response on a kept-alive connection waits 40 ms for the client's delayed ACK.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
-from sqlalchemy.engine import make_url
-
-from broker.app import create_app
-from broker.settings import BrokerSettings
 
 app = typer.Typer(help="Run the Pact-Broker-compatible broker.", no_args_is_help=True)
 
@@ -24,6 +19,13 @@ def serve(
     base_url: str | None = typer.Option(None, help="External base URL for links, e.g. behind a proxy."),
 ) -> None:
     """Migrate the database to the newest schema, then serve the broker until Ctrl-C or SIGTERM."""
+    # Imported here, not at the top: every `contracts` command would otherwise pay for the broker's imports.
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from broker.app import create_app
+    from broker.settings import BrokerSettings
+
     settings = BrokerSettings()  # PACT_BROKER_* variables; the options given here win over them
     given = {"host": host, "port": port, "database_url": database_url, "base_url": base_url}
     settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.runner import DEFAULT_BASE_PORT, DEFAULT_HOST, SERVICES, run_all
+from services import DEFAULT_BASE_PORT, DEFAULT_HOST, SERVICES
 
 app = typer.Typer(help="Run the six TracSeq services.", no_args_is_help=True)
 
@@ -34,6 +34,8 @@ def up(
     log_level: str = typer.Option("info", help="uvicorn log level (info shows each request)."),
 ) -> None:
     """Start the six services, wired to each other over HTTP on this machine; Ctrl-C stops them all."""
+    from services.runner import run_all  # imports all six apps: only when they are to run
+
     given = {
         "gateway": gateway_port,
         "sample": sample_port,
