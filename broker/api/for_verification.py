@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from broker.api.deps import DbSession, UrlBuilder, read_json_object
 from broker.api.hal import HalResponse, Urls, link
@@ -29,7 +30,9 @@ async def post_pacts_for_verification(
     provider: str, request: Request, session: DbSession, urls: UrlBuilder
 ) -> JSONResponse:
     body = await read_json_object(request, allow_empty=True)
-    return _answer(provider, body, session, urls, deprecated=False)
+    # The SQL and JSON work runs in the threadpool like every sync endpoint: on the event loop it would
+    # stall every other request of this worker (and, under load, deadlock against the connection pool).
+    return await run_in_threadpool(_answer, provider, body, session, urls, False)
 
 
 @router.get(PATH)

@@ -233,6 +233,18 @@ class Verification(Base):
         ),
         # verifications made by a provider version (version resource, matrix by provider version)
         Index("ix_verifications_provider_version_id", "provider_version_id"),
+        # pending/WIP "verified successfully, by which provider version, when" for many contents at once,
+        # answered from the index alone (for-verification; migration perf_0001)
+        Index(
+            "ix_verifications_pact_version_id_success",
+            "pact_version_id",
+            "provider_id",
+            "success",
+            "wip",
+            "provider_version_id",
+            "created_at",
+            "execution_date",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
