@@ -437,25 +437,7 @@ def deployed_version(urls: Urls, d: DeployedVersion, v: Version, p: Pacticipant,
         "undeployedAt": timestamp(d.undeployed_at),
     }
     with_timestamps(body, d.created_at, d.updated_at)
-    body["_embedded"] = {
-        "pacticipant": pacticipant_summary(urls, p),
-        "version": version_summary(urls, p.name, v),
-        "environment": {
-            "uuid": e.uuid,
-            "name": e.name,
-            "displayName": e.display_name or display_name(e.name),
-            "_links": {"self": link(urls.environment(e.uuid), name=e.name)},
-        },
-    }
-    body["_links"] = {
-        "self": link(
-            urls.deployed_version(d.uuid), title="Deployed version", name=f"{p.name} {v.number} in {e.name}"
-        ),
-        "pb:pacticipant": link(urls.pacticipant(p.name), title="Pacticipant", name=p.name),
-        "pb:version": link(urls.version(p.name, v.number), title="Version", name=v.number),
-        "pb:environment": link(urls.environment(e.uuid), title="Environment", name=e.name),
-    }
-    return body
+    return _in_environment(body, urls, urls.deployed_version(d.uuid), "Deployed version", v, p, e)
 
 
 def released_version(urls: Urls, r: ReleasedVersion, v: Version, p: Pacticipant, e: Environment) -> Json:
@@ -465,6 +447,13 @@ def released_version(urls: Urls, r: ReleasedVersion, v: Version, p: Pacticipant,
         "supportEndedAt": timestamp(r.support_ended_at),
     }
     with_timestamps(body, r.created_at, r.updated_at)
+    return _in_environment(body, urls, urls.released_version(r.uuid), "Released version", v, p, e)
+
+
+def _in_environment(
+    body: Json, urls: Urls, self_href: str, title: str, v: Version, p: Pacticipant, e: Environment
+) -> Json:
+    """The embedded resources and links a deployed and a released version share."""
     body["_embedded"] = {
         "pacticipant": pacticipant_summary(urls, p),
         "version": version_summary(urls, p.name, v),
@@ -476,9 +465,7 @@ def released_version(urls: Urls, r: ReleasedVersion, v: Version, p: Pacticipant,
         },
     }
     body["_links"] = {
-        "self": link(
-            urls.released_version(r.uuid), title="Released version", name=f"{p.name} {v.number} in {e.name}"
-        ),
+        "self": link(self_href, title=title, name=f"{p.name} {v.number} in {e.name}"),
         "pb:pacticipant": link(urls.pacticipant(p.name), title="Pacticipant", name=p.name),
         "pb:version": link(urls.version(p.name, v.number), title="Version", name=v.number),
         "pb:environment": link(urls.environment(e.uuid), title="Environment", name=e.name),

@@ -86,18 +86,7 @@ class VerifiablePactsRepository:
         lpp = LatestPactPublicationIdForConsumerVersion
         c = Pacticipant
         return (
-            select(
-                lpp.consumer_id,
-                c.name,
-                c.main_branch,
-                Version.id,
-                Version.number,
-                Version.order,
-                lpp.pact_version_id,
-                PactVersion.sha,
-                lpp.created_at,
-                *extra,
-            )
+            select(*_pact_columns(), *extra)
             .select_from(lpp)
             .join(c, c.id == lpp.consumer_id)
             .join(Version, Version.id == lpp.consumer_version_id)
@@ -115,18 +104,7 @@ class VerifiablePactsRepository:
         lpp = LatestPactPublicationIdForConsumerVersion
         c = Pacticipant
         return (
-            select(
-                lpp.consumer_id,
-                c.name,
-                c.main_branch,
-                Version.id,
-                Version.number,
-                Version.order,
-                lpp.pact_version_id,
-                PactVersion.sha,
-                lpp.created_at,
-                *extra,
-            )
+            select(*_pact_columns(), *extra)
             .select_from(driver)
             .join(lpp, and_(lpp.consumer_version_id == driver.c.version_id, lpp.provider_id == provider_id))
             .join(Version, Version.id == lpp.consumer_version_id)
@@ -515,3 +493,19 @@ class VerifiablePactsRepository:
             or_(first_used.is_(None), v.created_at < first_used)
         )
         return set(self.session.scalars(union_all(by_tag, by_other)))
+
+
+def _pact_columns() -> tuple[Any, ...]:
+    """The row every selection returns (`_base` and `_from_versions` differ only in how they reach it)."""
+    lpp = LatestPactPublicationIdForConsumerVersion
+    return (
+        lpp.consumer_id,
+        Pacticipant.name,
+        Pacticipant.main_branch,
+        Version.id,
+        Version.number,
+        Version.order,
+        lpp.pact_version_id,
+        PactVersion.sha,
+        lpp.created_at,
+    )
