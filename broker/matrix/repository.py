@@ -9,6 +9,10 @@ Rows are pact publications LEFT OUTER JOIN verifications **on pact_version_id**,
 some content counts for every consumer version that published the same content. With `latestby` the
 "latest" pointer tables hide overwritten revisions and re-run verifications (the reference's MatrixRow);
 without it every revision and verification is shown (EveryRow).
+
+Every statement is built once per *shape* (which criteria a request has, not their values) and cached,
+with the values as bound parameters: building these aliased joins and subqueries cost ~2 ms each, about
+twenty times the cost of running them, and most of a can-i-deploy request.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +29,7 @@ from sqlalchemy import (
     FromClause,
     Select,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -122,22 +128,20 @@ class MatrixRepository:
         wanted = set(names)
         if not wanted:
             return set()
-        return set(self.session.scalars(select(Pacticipant.name).where(Pacticipant.name.in_(wanted))))
+        return set(self.session.scalars(_NAMES_STMT, {"names": list(wanted)}))
 
     def main_branch(self, pacticipant: str) -> str | None:
         """The pacticipant's main branch name; None when it or its main branch is unknown."""
-        return self.session.scalar(select(Pacticipant.main_branch).where(Pacticipant.name == pacticipant))
+        return self.session.scalar(_MAIN_BRANCH_STMT, {"name": pacticipant})
 
     def environment_exists(self, name: str) -> bool:
-        return self.session.scalar(select(Environment.id).where(Environment.name == name)) is not None
+        return self.session.scalar(_ENVIRONMENT_STMT, {"name": name}) is not None
 
     # --- resolving selectors ----------------------------------------------------------------------------
     def _pacticipants_by_name(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
         if not names:
             return {}
-        rows = self.session.execute(
-            select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name.in_(set(names)))
-        )
+        rows = self.session.execute(_PACTICIPANTS_STMT, {"names": list(set(names))})
         return {name: (pid, name) for pid, name in rows}
 
     def _resolve(
@@ -197,68 +201,23 @@ class MatrixRepository:
         With `latest`, only the newest per pacticipant comes back: a window function in SQL, so a
         pacticipant with thousands of versions on `main` costs one row, not thousands.
         """
-        v = Version.__table__
-        branch_col: ColumnElement[Any] = literal(None).label("branch_name")
-        stmt: Select[Any] = select(v.c.id, v.c.number, v.c.order, v.c.pacticipant_id)
-        # Each criterion joins the (small, indexed) table that names the versions, filtered by pacticipant
-        # there, so versions are only looked up by primary key; filtering `versions.pacticipant_id` instead
-        # lets PostgreSQL prefer a scan of every version of the pacticipants.
-        driven = False
-        if selector.tag:
-            t = aliased(Tag)
-            stmt = stmt.join(
-                t, and_(t.version_id == v.c.id, t.name == selector.tag, t.pacticipant_id.in_(pacticipant_ids))
-            )
-            driven = True
-        if selector.branch:
-            bv = aliased(BranchVersion)
-            stmt = stmt.join(
-                bv,
-                and_(
-                    bv.version_id == v.c.id,
-                    bv.branch_name == selector.branch,
-                    bv.pacticipant_id.in_(pacticipant_ids),
-                ),
-            )
-            driven = True
-        if selector.main_branch:
-            mbv = aliased(BranchVersion)
-            p = aliased(Pacticipant)
-            stmt = stmt.join(
-                mbv, and_(mbv.version_id == v.c.id, mbv.pacticipant_id.in_(pacticipant_ids))
-            ).join(p, and_(p.id == mbv.pacticipant_id, p.main_branch == mbv.branch_name))
-            branch_col = mbv.branch_name.label("branch_name")
-            driven = True
-        if selector.environment:
-            env_id = select(Environment.id).where(Environment.name == selector.environment).scalar_subquery()
-            deployed = select(CurrentlyDeployedVersionId.version_id.label("version_id")).where(
-                CurrentlyDeployedVersionId.environment_id == env_id,
-                CurrentlyDeployedVersionId.pacticipant_id.in_(pacticipant_ids),
-            )
-            released = select(ReleasedVersion.version_id.label("version_id")).where(
-                ReleasedVersion.environment_id == env_id,
-                ReleasedVersion.support_ended_at.is_(None),
-                ReleasedVersion.pacticipant_id.in_(pacticipant_ids),
-            )
-            in_environment = union(deployed, released).subquery("in_environment")
-            stmt = stmt.join(in_environment, in_environment.c.version_id == v.c.id)
-            driven = True
-        if selector.version:
-            stmt = stmt.where(v.c.number == selector.version)
-        if not driven or selector.version:
-            stmt = stmt.where(v.c.pacticipant_id.in_(pacticipant_ids))
-        stmt = stmt.add_columns(branch_col)
-        if selector.latest:
-            rank = func.row_number().over(partition_by=v.c.pacticipant_id, order_by=v.c.order.desc())
-            ranked = stmt.add_columns(rank.label("rank")).subquery("ranked")
-            stmt = select(
-                ranked.c.id, ranked.c.number, ranked.c.order, ranked.c.pacticipant_id, ranked.c.branch_name
-            ).where(ranked.c.rank == 1)
-            order_cols = (ranked.c.pacticipant_id, ranked.c.order.desc())
-        else:
-            order_cols = (v.c.pacticipant_id, v.c.order.desc())
+        shape = _VersionsShape(
+            bool(selector.tag),
+            bool(selector.branch),
+            bool(selector.main_branch),
+            bool(selector.environment),
+            bool(selector.version),
+            bool(selector.latest),
+        )
+        params = {
+            "pids": pacticipant_ids,
+            "tag": selector.tag,
+            "branch": selector.branch,
+            "environment": selector.environment,
+            "number": selector.version,
+        }
         result: dict[int, list[_FoundVersion]] = defaultdict(list)
-        for vid, number, order, pid, branch_name in self.session.execute(stmt.order_by(*order_cols)):
+        for vid, number, order, pid, branch_name in self.session.execute(_versions_stmt(shape), params):
             result[pid].append(_FoundVersion(vid, number, order, branch_name))
         return result
 
@@ -267,49 +226,25 @@ class MatrixRepository:
         real = [s for s in specified if not s.pacticipant_does_not_exist]
         if not real:
             return []
-        c, p = aliased(Pacticipant), aliased(Pacticipant)
-        lpp = LatestPactPublicationIdForConsumerVersion.__table__
+        criteria = _criteria_shape(real)
+        params = _criteria_params(real, "c")
         if infer or len(specified) == 1:
             # As consumer: the providers of *these versions'* pacts are required.
-            consumer_criteria = _consumer_criteria(lpp.c.consumer_id, lpp.c.consumer_version_id, real)
-            as_consumer = (
-                select(lpp.c.consumer_id, c.name, lpp.c.provider_id, p.name)
-                .distinct()
-                .join(c, c.id == lpp.c.consumer_id)
-                .join(p, p.id == lpp.c.provider_id)
-                .where(consumer_criteria)
-            )
             found: dict[tuple[int, int], Integration] = {}
-            for cid, cname, pid, pname in self.session.execute(as_consumer):
+            for cid, cname, pid, pname in self.session.execute(_as_consumer_stmt(criteria), params):
                 found[(cid, pid)] = Integration(cid, cname, pid, pname, True)
             # As provider: any consumer that ever had a pact *may* be in the target; not required.
-            i = IntegrationModel.__table__
-            as_provider = (
-                select(i.c.consumer_id, c.name, i.c.provider_id, p.name)
-                .join(c, c.id == i.c.consumer_id)
-                .join(p, p.id == i.c.provider_id)
-                .where(i.c.provider_id.in_({s.pacticipant_id for s in real}))
-            )
-            for cid, cname, pid, pname in self.session.execute(as_provider):
+            provider_ids = {"pids": list({s.pacticipant_id for s in real})}
+            for cid, cname, pid, pname in self.session.execute(_AS_PROVIDER_STMT, provider_ids):
                 found.setdefault((cid, pid), Integration(cid, cname, pid, pname, False))
             return sorted(found.values(), key=lambda x: (x.consumer_name, x.provider_name))
         # Between the specified selectors only; required when the consumer was one of them.
         specified_names = {s.pacticipant_name for s in specified}
-        ids = {s.pacticipant_id for s in real}
-        between = (
-            select(lpp.c.consumer_id, c.name, lpp.c.provider_id, p.name)
-            .distinct()
-            .join(c, c.id == lpp.c.consumer_id)
-            .join(p, p.id == lpp.c.provider_id)
-            .where(
-                _consumer_criteria(lpp.c.consumer_id, lpp.c.consumer_version_id, real),
-                lpp.c.provider_id.in_(ids),
-            )
-        )
+        params["ids"] = list({s.pacticipant_id for s in real})
         return sorted(
             (
                 Integration(cid, cname, pid, pname, cname in specified_names)
-                for cid, cname, pid, pname in self.session.execute(between)
+                for cid, cname, pid, pname in self.session.execute(_between_stmt(criteria), params)
             ),
             key=lambda x: (x.consumer_name, x.provider_name),
         )
@@ -318,133 +253,27 @@ class MatrixRepository:
     def _rows(self, selectors: list[ResolvedSelector], query: MatrixQuery) -> list[MatrixRow]:
         latest_only = query.latestby is not None
         limit = query.limit_value()
-        pacts = _pacts_source(latest_only)
-        verifications = _verifications_source(latest_only)
         real = [s for s in selectors if not s.pacticipant_does_not_exist]
         if not real:
             return []
-
+        params: dict[str, Any] = {"limit": limit}
         if len(selectors) == 1:
-            # One selector: rows where it is the consumer (all their verifications), plus rows where it is
-            # the provider (only pacts it verified).
-            as_consumer = _limited(
-                select(*_pact_cols(pacts)).where(
-                    _consumer_criteria(pacts.c.consumer_id, pacts.c.consumer_version_id, real)
-                ),
-                pacts,
-                limit,
-            ).subquery("p")
-            v = select(*_verification_cols(verifications)).subquery("v")
-            left = select(*_row_cols(as_consumer, v)).select_from(
-                as_consumer.outerjoin(v, as_consumer.c.pact_version_id == v.c.pact_version_id)
-            )
-            all_pacts = _limited(select(*_pact_cols(pacts)), pacts, limit).subquery("p2")
-            v_provider = (
-                select(*_verification_cols(verifications))
-                .where(
-                    _consumer_criteria(verifications.c.provider_id, verifications.c.provider_version_id, real)
-                )
-                .subquery("v2")
-            )
-            right = select(*_row_cols(all_pacts, v_provider)).select_from(
-                all_pacts.join(v_provider, all_pacts.c.pact_version_id == v_provider.c.pact_version_id)
-            )
-            rows_sq = union(left, right).subquery("rows")
+            stmt = _single_selector_rows_stmt(latest_only, limit is not None, _criteria_shape(real))
+            params |= _criteria_params(real, "r")
         else:
-            # Several selectors: filter the verifications to the selected provider versions *before* the
-            # outer join, so a pact verified only by other versions still yields a row with no provider
-            # version ("unverified for this version").
-            all_ids = {s.pacticipant_id for s in real}
-            specified_ids = {s.pacticipant_id for s in real if s.specified}
             name_only = [s for s in real if s.only_pacticipant_name_specified]
             with_versions = [s for s in real if not s.only_pacticipant_name_specified]
-            parts = []
-            if name_only:
-                parts.append(
-                    _limited(
-                        select(*_pact_cols(pacts)).where(
-                            pacts.c.consumer_id.in_({s.pacticipant_id for s in name_only}),
-                            pacts.c.provider_id.in_(all_ids),
-                        ),
-                        pacts,
-                        limit,
-                    )
-                )
-            if with_versions:
-                parts.append(
-                    _limited(
-                        select(*_pact_cols(pacts)).where(
-                            _consumer_criteria(
-                                pacts.c.consumer_id, pacts.c.consumer_version_id, with_versions
-                            ),
-                            pacts.c.provider_id.in_(all_ids),
-                        ),
-                        pacts,
-                        limit,
-                    )
-                )
-            p_sq = (parts[0] if len(parts) == 1 else union(*parts)).subquery("p")
-            v_sq = (
-                select(*_verification_cols(verifications))
-                .where(
-                    _consumer_criteria(
-                        verifications.c.provider_id, verifications.c.provider_version_id, real
-                    ),
-                    verifications.c.consumer_id.in_(all_ids),
-                )
-                .subquery("v")
+            stmt = _several_selectors_rows_stmt(
+                latest_only,
+                limit is not None,
+                bool(name_only),
+                _criteria_shape(with_versions) if with_versions else None,
+                _criteria_shape(real),
             )
-            rows_sq = (
-                select(*_row_cols(p_sq, v_sq))
-                .select_from(p_sq.outerjoin(v_sq, p_sq.c.pact_version_id == v_sq.c.pact_version_id))
-                .where(or_(p_sq.c.consumer_id.in_(specified_ids), p_sq.c.provider_id.in_(specified_ids)))
-                .subquery("rows")
-            )
-        return self._decorate_rows(rows_sq, limit)
-
-    def _decorate_rows(self, rows_sq: FromClause, limit: int | None) -> list[MatrixRow]:
-        c, p = aliased(Pacticipant), aliased(Pacticipant)
-        cv, pv = aliased(Version), aliased(Version)
-        pact_version = aliased(PactVersion)
-        ver = aliased(Verification)
-        r = rows_sq.c
-        last_action = case(
-            (and_(pv.created_at.is_not(None), pv.created_at > cv.created_at), pv.created_at),
-            else_=cv.created_at,
-        )
-        stmt = (
-            select(
-                r.consumer_id,
-                c.name,
-                r.consumer_version_id,
-                cv.number,
-                cv.order,
-                r.provider_id,
-                p.name,
-                r.pact_publication_id,
-                r.pact_version_id,
-                pact_version.sha,
-                r.pact_created_at,
-                r.provider_version_id,
-                pv.number,
-                pv.order,
-                r.verification_id,
-                ver.number,
-                ver.success,
-                ver.execution_date,
-                last_action,
-            )
-            .select_from(rows_sq)
-            .join(c, c.id == r.consumer_id)
-            .join(p, p.id == r.provider_id)
-            .join(cv, cv.id == r.consumer_version_id)
-            .join(pact_version, pact_version.id == r.pact_version_id)
-            .outerjoin(pv, pv.id == r.provider_version_id)
-            .outerjoin(ver, ver.id == r.verification_id)
-            .order_by(last_action.desc(), r.pact_publication_id.desc(), r.verification_id.desc())
-        )
-        if limit is not None:
-            stmt = stmt.limit(limit)
+            params |= _criteria_params(with_versions, "w") | _criteria_params(real, "r")
+            params["name_only_ids"] = list({s.pacticipant_id for s in name_only})
+            params["all_ids"] = list({s.pacticipant_id for s in real})
+            params["specified_ids"] = list({s.pacticipant_id for s in real if s.specified})
         return [
             MatrixRow(
                 consumer_id=row[0],
@@ -467,7 +296,7 @@ class MatrixRepository:
                 verification_executed_at=_aware(row[17]),
                 last_action_date=_aware(row[18]),
             )
-            for row in self.session.execute(stmt)
+            for row in self.session.execute(stmt, params)
         ]
 
     # --- decoration -------------------------------------------------------------------------------------
@@ -476,52 +305,358 @@ class MatrixRepository:
         details: dict[int, VersionDetails] = {vid: VersionDetails() for vid in version_ids}
         if not version_ids:
             return details
-        bv = BranchVersion.__table__
-        bh = BranchHead.__table__
-        branch_rows = self.session.execute(
-            select(bv.c.version_id, bv.c.branch_name, bh.c.version_id)
-            # (branch_id, version_id) uses the branch_heads primary key; branch_version_id has no index.
-            .outerjoin(bh, and_(bh.c.branch_id == bv.c.branch_id, bh.c.version_id == bv.c.version_id))
-            .where(bv.c.version_id.in_(version_ids))
-            .order_by(bv.c.version_id, bv.c.created_at, bv.c.id)
-        )
-        for vid, branch_name, head_vid in branch_rows:
+        ids = {"ids": list(version_ids)}
+        for vid, branch_name, head_vid in self.session.execute(_BRANCHES_STMT, ids):
             details[vid].branch_versions.append((branch_name, head_vid is not None))
-        t = Tag.__table__
-        t2 = aliased(Tag)
-        latest_order = (
-            select(func.max(t2.version_order))
-            .where(t2.pacticipant_id == t.c.pacticipant_id, t2.name == t.c.name)
-            .scalar_subquery()
-        )
-        # Ordered like the primary key (version_id, name) so PostgreSQL reads the index; the reference's
-        # creation-date order is applied here afterwards.
-        tag_rows = self.session.execute(
-            select(t.c.version_id, t.c.name, t.c.version_order, latest_order, t.c.created_at)
-            .where(t.c.version_id.in_(version_ids))
-            .order_by(t.c.version_id, t.c.name)
-        ).all()
+        tag_rows = self.session.execute(_TAGS_STMT, ids).all()
         for vid, name, order, max_order, _created in sorted(
             tag_rows, key=lambda r: (r[0], _aware(r[4]), r[1])
         ):
             details[vid].tags.append((name, order == max_order))
-        e = Environment.__table__
-        deployed = select(
-            CurrentlyDeployedVersionId.version_id.label("version_id"),
-            CurrentlyDeployedVersionId.environment_id.label("environment_id"),
-        ).where(CurrentlyDeployedVersionId.version_id.in_(version_ids))
-        released = select(
-            ReleasedVersion.version_id.label("version_id"),
-            ReleasedVersion.environment_id.label("environment_id"),
-        ).where(ReleasedVersion.version_id.in_(version_ids), ReleasedVersion.support_ended_at.is_(None))
-        current = union(deployed, released).subquery("current")
-        for vid, uuid, name, display_name, production in self.session.execute(
-            select(current.c.version_id, e.c.uuid, e.c.name, e.c.display_name, e.c.production)
-            .join(e, e.c.id == current.c.environment_id)
-            .order_by(current.c.version_id, e.c.created_at)
-        ):
+        for vid, uuid, name, display_name, production in self.session.execute(_ENVIRONMENTS_STMT, ids):
             details[vid].environments.append(EnvironmentRef(uuid, name, display_name, bool(production)))
         return details
+
+
+# --- statements, built once per shape (values are bound parameters) ---------------------------------------
+
+
+def _ids(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+_NAMES_STMT = select(Pacticipant.name).where(Pacticipant.name.in_(_ids("names")))
+_PACTICIPANTS_STMT = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name.in_(_ids("names")))
+_MAIN_BRANCH_STMT = select(Pacticipant.main_branch).where(Pacticipant.name == bindparam("name"))
+_ENVIRONMENT_STMT = select(Environment.id).where(Environment.name == bindparam("name"))
+
+
+@dataclass(frozen=True)
+class _VersionsShape:
+    tag: bool
+    branch: bool
+    main_branch: bool
+    environment: bool
+    version: bool
+    latest: bool
+
+
+@cache
+def _versions_stmt(shape: _VersionsShape) -> Select[Any]:
+    """Versions of the pacticipants `:pids` matching the selector's criteria, newest first.
+
+    With `latest`, only the newest per pacticipant comes back: a window function in SQL, so a
+    pacticipant with thousands of versions on `main` costs one row, not thousands.
+    """
+    v = Version.__table__
+    pids = _ids("pids")
+    branch_col: ColumnElement[Any] = literal(None).label("branch_name")
+    stmt: Select[Any] = select(v.c.id, v.c.number, v.c.order, v.c.pacticipant_id)
+    # Each criterion joins the (small, indexed) table that names the versions, filtered by pacticipant
+    # there, so versions are only looked up by primary key; filtering `versions.pacticipant_id` instead
+    # lets PostgreSQL prefer a scan of every version of the pacticipants.
+    driven = False
+    if shape.tag:
+        t = aliased(Tag)
+        stmt = stmt.join(
+            t, and_(t.version_id == v.c.id, t.name == bindparam("tag"), t.pacticipant_id.in_(pids))
+        )
+        driven = True
+    if shape.branch:
+        bv = aliased(BranchVersion)
+        stmt = stmt.join(
+            bv,
+            and_(
+                bv.version_id == v.c.id,
+                bv.branch_name == bindparam("branch"),
+                bv.pacticipant_id.in_(pids),
+            ),
+        )
+        driven = True
+    if shape.main_branch:
+        mbv = aliased(BranchVersion)
+        p = aliased(Pacticipant)
+        stmt = stmt.join(mbv, and_(mbv.version_id == v.c.id, mbv.pacticipant_id.in_(pids))).join(
+            p, and_(p.id == mbv.pacticipant_id, p.main_branch == mbv.branch_name)
+        )
+        branch_col = mbv.branch_name.label("branch_name")
+        driven = True
+    if shape.environment:
+        env_id = select(Environment.id).where(Environment.name == bindparam("environment")).scalar_subquery()
+        deployed = select(CurrentlyDeployedVersionId.version_id.label("version_id")).where(
+            CurrentlyDeployedVersionId.environment_id == env_id,
+            CurrentlyDeployedVersionId.pacticipant_id.in_(pids),
+        )
+        released = select(ReleasedVersion.version_id.label("version_id")).where(
+            ReleasedVersion.environment_id == env_id,
+            ReleasedVersion.support_ended_at.is_(None),
+            ReleasedVersion.pacticipant_id.in_(pids),
+        )
+        in_environment = union(deployed, released).subquery("in_environment")
+        stmt = stmt.join(in_environment, in_environment.c.version_id == v.c.id)
+        driven = True
+    if shape.version:
+        stmt = stmt.where(v.c.number == bindparam("number"))
+    if not driven or shape.version:
+        stmt = stmt.where(v.c.pacticipant_id.in_(pids))
+    stmt = stmt.add_columns(branch_col)
+    if shape.latest:
+        rank = func.row_number().over(partition_by=v.c.pacticipant_id, order_by=v.c.order.desc())
+        ranked = stmt.add_columns(rank.label("rank")).subquery("ranked")
+        return (
+            select(
+                ranked.c.id, ranked.c.number, ranked.c.order, ranked.c.pacticipant_id, ranked.c.branch_name
+            )
+            .where(ranked.c.rank == 1)
+            .order_by(ranked.c.pacticipant_id, ranked.c.order.desc())
+        )
+    return stmt.order_by(v.c.pacticipant_id, v.c.order.desc())
+
+
+# Which of the two kinds of resolved selector a criterion has: (name-only, with a version).
+_CriteriaShape = tuple[bool, bool]
+
+
+def _criteria_shape(selectors: list[ResolvedSelector]) -> _CriteriaShape:
+    return (
+        any(s.only_pacticipant_name_specified for s in selectors),
+        any(not s.only_pacticipant_name_specified for s in selectors),
+    )
+
+
+def _criteria_params(selectors: list[ResolvedSelector], key: str) -> dict[str, list[int | None]]:
+    return {
+        f"{key}_pids": list({s.pacticipant_id for s in selectors if s.only_pacticipant_name_specified}),
+        f"{key}_vids": list({s.version_id for s in selectors if not s.only_pacticipant_name_specified}),
+    }
+
+
+def _criteria(pacticipant_col: Any, version_col: Any, shape: _CriteriaShape, key: str) -> ColumnElement[bool]:
+    """Name-only selectors filter on the pacticipant (`:{key}_pids`), the others on their resolved
+    version ids (`:{key}_vids`)."""
+    by_pacticipant, by_version = shape
+    criteria: list[ColumnElement[bool]] = []
+    if by_pacticipant:
+        criteria.append(pacticipant_col.in_(_ids(f"{key}_pids")))
+    if by_version:
+        criteria.append(version_col.in_(_ids(f"{key}_vids")))
+    if not criteria:
+        return false()
+    return criteria[0] if len(criteria) == 1 else or_(*criteria)
+
+
+@cache
+def _as_consumer_stmt(criteria: _CriteriaShape) -> Select[Any]:
+    c, p = aliased(Pacticipant), aliased(Pacticipant)
+    lpp = LatestPactPublicationIdForConsumerVersion.__table__
+    return (
+        select(lpp.c.consumer_id, c.name, lpp.c.provider_id, p.name)
+        .distinct()
+        .join(c, c.id == lpp.c.consumer_id)
+        .join(p, p.id == lpp.c.provider_id)
+        .where(_criteria(lpp.c.consumer_id, lpp.c.consumer_version_id, criteria, "c"))
+    )
+
+
+def _as_provider() -> Select[Any]:
+    c, p = aliased(Pacticipant), aliased(Pacticipant)
+    i = IntegrationModel.__table__
+    return (
+        select(i.c.consumer_id, c.name, i.c.provider_id, p.name)
+        .join(c, c.id == i.c.consumer_id)
+        .join(p, p.id == i.c.provider_id)
+        .where(i.c.provider_id.in_(_ids("pids")))
+    )
+
+
+_AS_PROVIDER_STMT = _as_provider()
+
+
+@cache
+def _between_stmt(criteria: _CriteriaShape) -> Select[Any]:
+    lpp = LatestPactPublicationIdForConsumerVersion.__table__
+    return _as_consumer_stmt(criteria).where(lpp.c.provider_id.in_(_ids("ids")))
+
+
+@cache
+def _single_selector_rows_stmt(latest_only: bool, has_limit: bool, criteria: _CriteriaShape) -> Select[Any]:
+    """One selector: rows where it is the consumer (all their verifications), plus rows where it is the
+    provider (only pacts it verified)."""
+    pacts = _pacts_source(latest_only)
+    verifications = _verifications_source(latest_only)
+    as_consumer = _limited(
+        select(*_pact_cols(pacts)).where(
+            _criteria(pacts.c.consumer_id, pacts.c.consumer_version_id, criteria, "r")
+        ),
+        pacts,
+        has_limit,
+    ).subquery("p")
+    v = select(*_verification_cols(verifications)).subquery("v")
+    left = select(*_row_cols(as_consumer, v)).select_from(
+        as_consumer.outerjoin(v, as_consumer.c.pact_version_id == v.c.pact_version_id)
+    )
+    all_pacts = _limited(select(*_pact_cols(pacts)), pacts, has_limit).subquery("p2")
+    v_provider = (
+        select(*_verification_cols(verifications))
+        .where(_criteria(verifications.c.provider_id, verifications.c.provider_version_id, criteria, "r"))
+        .subquery("v2")
+    )
+    right = select(*_row_cols(all_pacts, v_provider)).select_from(
+        all_pacts.join(v_provider, all_pacts.c.pact_version_id == v_provider.c.pact_version_id)
+    )
+    return _decorated(union(left, right).subquery("rows"), has_limit)
+
+
+@cache
+def _several_selectors_rows_stmt(
+    latest_only: bool,
+    has_limit: bool,
+    has_name_only: bool,
+    with_versions: _CriteriaShape | None,
+    real: _CriteriaShape,
+) -> Select[Any]:
+    """Several selectors: filter the verifications to the selected provider versions *before* the outer
+    join, so a pact verified only by other versions still yields a row with no provider version
+    ("unverified for this version")."""
+    pacts = _pacts_source(latest_only)
+    verifications = _verifications_source(latest_only)
+    all_ids = _ids("all_ids")
+    parts = []
+    if has_name_only:
+        parts.append(
+            _limited(
+                select(*_pact_cols(pacts)).where(
+                    pacts.c.consumer_id.in_(_ids("name_only_ids")), pacts.c.provider_id.in_(all_ids)
+                ),
+                pacts,
+                has_limit,
+            )
+        )
+    if with_versions is not None:
+        parts.append(
+            _limited(
+                select(*_pact_cols(pacts)).where(
+                    _criteria(pacts.c.consumer_id, pacts.c.consumer_version_id, with_versions, "w"),
+                    pacts.c.provider_id.in_(all_ids),
+                ),
+                pacts,
+                has_limit,
+            )
+        )
+    p_sq = (parts[0] if len(parts) == 1 else union(*parts)).subquery("p")
+    v_sq = (
+        select(*_verification_cols(verifications))
+        .where(
+            _criteria(verifications.c.provider_id, verifications.c.provider_version_id, real, "r"),
+            verifications.c.consumer_id.in_(all_ids),
+        )
+        .subquery("v")
+    )
+    specified_ids = _ids("specified_ids")
+    rows_sq = (
+        select(*_row_cols(p_sq, v_sq))
+        .select_from(p_sq.outerjoin(v_sq, p_sq.c.pact_version_id == v_sq.c.pact_version_id))
+        .where(or_(p_sq.c.consumer_id.in_(specified_ids), p_sq.c.provider_id.in_(specified_ids)))
+        .subquery("rows")
+    )
+    return _decorated(rows_sq, has_limit)
+
+
+def _decorated(rows_sq: FromClause, has_limit: bool) -> Select[Any]:
+    """The rows with the names, numbers and results the matrix shows, newest action first."""
+    c, p = aliased(Pacticipant), aliased(Pacticipant)
+    cv, pv = aliased(Version), aliased(Version)
+    pact_version = aliased(PactVersion)
+    ver = aliased(Verification)
+    r = rows_sq.c
+    last_action = case(
+        (and_(pv.created_at.is_not(None), pv.created_at > cv.created_at), pv.created_at),
+        else_=cv.created_at,
+    )
+    stmt = (
+        select(
+            r.consumer_id,
+            c.name,
+            r.consumer_version_id,
+            cv.number,
+            cv.order,
+            r.provider_id,
+            p.name,
+            r.pact_publication_id,
+            r.pact_version_id,
+            pact_version.sha,
+            r.pact_created_at,
+            r.provider_version_id,
+            pv.number,
+            pv.order,
+            r.verification_id,
+            ver.number,
+            ver.success,
+            ver.execution_date,
+            last_action,
+        )
+        .select_from(rows_sq)
+        .join(c, c.id == r.consumer_id)
+        .join(p, p.id == r.provider_id)
+        .join(cv, cv.id == r.consumer_version_id)
+        .join(pact_version, pact_version.id == r.pact_version_id)
+        .outerjoin(pv, pv.id == r.provider_version_id)
+        .outerjoin(ver, ver.id == r.verification_id)
+        .order_by(last_action.desc(), r.pact_publication_id.desc(), r.verification_id.desc())
+    )
+    return stmt.limit(bindparam("limit")) if has_limit else stmt
+
+
+def _branches() -> Select[Any]:
+    bv = BranchVersion.__table__
+    bh = BranchHead.__table__
+    return (
+        select(bv.c.version_id, bv.c.branch_name, bh.c.version_id)
+        # (branch_id, version_id) uses the branch_heads primary key; branch_version_id has no index.
+        .outerjoin(bh, and_(bh.c.branch_id == bv.c.branch_id, bh.c.version_id == bv.c.version_id))
+        .where(bv.c.version_id.in_(_ids("ids")))
+        .order_by(bv.c.version_id, bv.c.created_at, bv.c.id)
+    )
+
+
+def _tags() -> Select[Any]:
+    t = Tag.__table__
+    t2 = aliased(Tag)
+    latest_order = (
+        select(func.max(t2.version_order))
+        .where(t2.pacticipant_id == t.c.pacticipant_id, t2.name == t.c.name)
+        .scalar_subquery()
+    )
+    # Ordered like the primary key (version_id, name) so PostgreSQL reads the index; the reference's
+    # creation-date order is applied afterwards.
+    return (
+        select(t.c.version_id, t.c.name, t.c.version_order, latest_order, t.c.created_at)
+        .where(t.c.version_id.in_(_ids("ids")))
+        .order_by(t.c.version_id, t.c.name)
+    )
+
+
+def _current_environments() -> Select[Any]:
+    e = Environment.__table__
+    deployed = select(
+        CurrentlyDeployedVersionId.version_id.label("version_id"),
+        CurrentlyDeployedVersionId.environment_id.label("environment_id"),
+    ).where(CurrentlyDeployedVersionId.version_id.in_(_ids("ids")))
+    released = select(
+        ReleasedVersion.version_id.label("version_id"),
+        ReleasedVersion.environment_id.label("environment_id"),
+    ).where(ReleasedVersion.version_id.in_(_ids("ids")), ReleasedVersion.support_ended_at.is_(None))
+    current = union(deployed, released).subquery("current")
+    return (
+        select(current.c.version_id, e.c.uuid, e.c.name, e.c.display_name, e.c.production)
+        .join(e, e.c.id == current.c.environment_id)
+        .order_by(current.c.version_id, e.c.created_at)
+    )
+
+
+_BRANCHES_STMT = _branches()
+_TAGS_STMT = _tags()
+_ENVIRONMENTS_STMT = _current_environments()
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -569,22 +704,6 @@ def _build(
     ]
 
 
-def _consumer_criteria(
-    pacticipant_col: Any, version_col: Any, selectors: list[ResolvedSelector]
-) -> ColumnElement[bool]:
-    """Name-only selectors filter on the pacticipant, the others on their resolved version ids."""
-    name_only = {s.pacticipant_id for s in selectors if s.only_pacticipant_name_specified}
-    with_versions = {s.version_id for s in selectors if not s.only_pacticipant_name_specified}
-    criteria: list[ColumnElement[bool]] = []
-    if name_only:
-        criteria.append(pacticipant_col.in_(name_only))
-    if with_versions:
-        criteria.append(version_col.in_(with_versions))
-    if not criteria:
-        return false()
-    return criteria[0] if len(criteria) == 1 else or_(*criteria)
-
-
 def _pacts_source(latest_only: bool) -> Any:
     if latest_only:
         return LatestPactPublicationIdForConsumerVersion.__table__
@@ -603,11 +722,11 @@ def _pact_cols(pacts: Any) -> list[Any]:
     ]
 
 
-def _limited(stmt: Select[Any], pacts: Any, limit: int | None) -> Select[Any]:
+def _limited(stmt: Select[Any], pacts: Any, has_limit: bool) -> Select[Any]:
     # The reference applies the limit to the pact publications before joining the verifications.
-    if limit is None:
+    if not has_limit:
         return stmt
-    return stmt.order_by(pacts.c.created_at.desc()).limit(limit)
+    return stmt.order_by(pacts.c.created_at.desc()).limit(bindparam("limit"))
 
 
 def _verifications_source(latest_only: bool) -> Any:
