@@ -6,6 +6,7 @@ The body follows the reference's `MatrixDecorator` (summary with tri-state `depl
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -238,7 +239,7 @@ def _row(row: MatrixRow, answer: MatrixAnswer, urls: Urls) -> dict[str, Any]:
         )
     verification = None
     if row.success is not None and row.verification_number is not None:
-        metadata = encode_metadata({"cvn": row.consumer_version_number})
+        metadata = _consumer_version_metadata(row.consumer_version_number)
         results = urls.verification_results(
             row.provider_name, row.consumer_name, row.pact_version_sha, metadata
         )
@@ -268,6 +269,12 @@ def _row(row: MatrixRow, answer: MatrixAnswer, urls: Urls) -> dict[str, Any]:
         },
         "verificationResult": verification,
     }
+
+
+@lru_cache(maxsize=4096)
+def _consumer_version_metadata(number: str) -> str:
+    # The same consumer version appears on many rows; its encoded metadata segment never changes.
+    return encode_metadata({"cvn": number})
 
 
 def _version(pacticipant: str, number: str, details: VersionDetails | None, urls: Urls) -> dict[str, Any]:
