@@ -3,25 +3,61 @@
 Concurrent writers on PostgreSQL must never see a unique violation for "create if missing": they
 `INSERT ... ON CONFLICT DO NOTHING` and then select. SQLite writers are serialised by BEGIN IMMEDIATE, but
 the same statements work there, so there is a single code path.
+
+The write paths every CI build hits (publish, verification results, deployments) build their statements
+once per database kind (`per_dialect`) with bind parameters, and take the rows they have just inserted
+into the session without reading them back (`attach`): building and cache-keying a statement costs more
+CPU than SQLite takes to run it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
+from typing import Any, TypeVar
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import ColumnElement, bindparam, func, inspect, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from broker.db.engine import is_postgres
 from broker.db.models import Base, Verification, Version
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Base)
 
 
 def dialect_insert(session: Session, model: type[Base]) -> Any:
     """An INSERT with `.on_conflict_do_*` for whichever database the session is on."""
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(model)
+
+
+def per_dialect(build: Callable[[ModuleType], T]) -> Callable[[Session], T]:
+    """`build(dialect module)` runs once per database kind; the statement is reused (with its cache key)."""
+    built: dict[str, T] = {}
+
+    def statement(session: Session) -> T:
+        name = session.get_bind().dialect.name
+        found = built.get(name)
+        if found is None:
+            found = built[name] = build(postgresql if name == "postgresql" else sqlite)
+        return found
+
+    return statement
+
+
+def attach(session: Session, row: M) -> M:
+    """Make `row`, built from values just written, a persistent object of the session without reading it
+    back; attributes left unset load on first access. The session's own copy wins if it has one."""
+    key = identity_key(instance=row)
+    present = session.identity_map.get(key)
+    if present is not None:
+        return present
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def insert_ignore(
@@ -64,8 +100,27 @@ def next_version_order(session: Session, pacticipant_id: int) -> int:
     return int(current or 0) + 1
 
 
+def next_version_order_value(dialect: ModuleType) -> ColumnElement[int]:
+    """`next_version_order` inside an INSERT (bind `order_pacticipant_id` on SQLite): one statement fewer."""
+    if dialect is postgresql:
+        return literal_column("nextval('version_order_seq')")
+    versions = Version.__table__.c
+    return (
+        select(func.coalesce(func.max(versions.order), 0) + 1)
+        .where(versions.pacticipant_id == bindparam("order_pacticipant_id"))
+        .scalar_subquery()
+    )
+
+
 def next_verification_number(session: Session) -> int:
     if is_postgres(session):
         return int(session.execute(text("SELECT nextval('verification_number_seq')")).scalar_one())
     current = session.execute(select(func.max(Verification.number))).scalar()
     return int(current or 0) + 1
+
+
+def next_verification_number_value(dialect: ModuleType) -> ColumnElement[int]:
+    """`next_verification_number` inside an INSERT."""
+    if dialect is postgresql:
+        return literal_column("nextval('verification_number_seq')")
+    return select(func.coalesce(func.max(Verification.__table__.c.number), 0) + 1).scalar_subquery()

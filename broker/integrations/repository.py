@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.db.models import Integration, utcnow
-from broker.db.sql import insert_ignore
+from broker.db.sql import per_dialect
+
+
+def _upsert(dialect: ModuleType) -> Any:
+    stmt = dialect.insert(Integration.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["consumer_id", "provider_id"],
+        set_={"contract_data_updated_at": stmt.excluded.contract_data_updated_at},
+    )
+
+
+_UPSERT = per_dialect(_upsert)
 
 
 def touch(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
@@ -21,12 +34,7 @@ def touch(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
             "contract_data_updated_at": now,
             "created_at": now,
         }
-        if not insert_ignore(session, Integration, values, ["consumer_id", "provider_id"]):
-            session.execute(
-                update(Integration)
-                .where(Integration.consumer_id == consumer_id, Integration.provider_id == provider_id)
-                .values(contract_data_updated_at=now)
-            )
+        session.execute(_UPSERT(session), values)
 
 
 def for_provider(session: Session, provider_id: int) -> list[Integration]:

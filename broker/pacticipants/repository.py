@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from broker.db.models import Pacticipant, utcnow
-from broker.db.sql import insert_ignore
+from broker.db.sql import attach, per_dialect
+
+_BY_NAME = select(Pacticipant).where(Pacticipant.name == bindparam("name"))
+_BY_NAMES = select(Pacticipant).where(Pacticipant.name.in_(bindparam("names", expanding=True)))
+_INSERT = per_dialect(
+    lambda dialect: (
+        dialect.insert(Pacticipant.__table__)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(Pacticipant.__table__.c.id)
+    )
+)
 
 
 def find_by_name(session: Session, name: str) -> Pacticipant | None:
-    return session.execute(select(Pacticipant).where(Pacticipant.name == name)).scalar_one_or_none()
+    return session.execute(_BY_NAME, {"name": name}).scalar_one_or_none()
 
 
 def find_by_names(session: Session, names: Sequence[str]) -> dict[str, Pacticipant]:
-    rows = session.execute(select(Pacticipant).where(Pacticipant.name.in_(list(names)))).scalars()
+    rows = session.execute(_BY_NAMES, {"names": list(names)}).scalars()
     return {p.name: p for p in rows}
 
 
@@ -25,13 +35,29 @@ def find_or_create(session: Session, name: str) -> tuple[Pacticipant, bool]:
     existing = find_by_name(session, name)
     if existing is not None:
         return existing, False
+    return _create(session, name)
+
+
+def find_or_create_all(session: Session, names: Sequence[str]) -> dict[str, Pacticipant]:
+    """`find_or_create` of several names, in one statement when they all exist (a publication's consumer
+    and providers)."""
+    found = find_by_names(session, names)
+    for name in names:
+        if name not in found:
+            found[name] = _create(session, name)[0]
+    return found
+
+
+def _create(session: Session, name: str) -> tuple[Pacticipant, bool]:
     now = utcnow()
-    created = insert_ignore(
-        session, Pacticipant, {"name": name, "created_at": now, "updated_at": now}, ["name"]
-    )
-    pacticipant = find_by_name(session, name)
-    assert pacticipant is not None
-    return pacticipant, created
+    values = {"name": name, "created_at": now, "updated_at": now}
+    inserted = session.execute(_INSERT(session), values).first()
+    if inserted is None:  # a concurrent request created it first
+        pacticipant = find_by_name(session, name)
+        assert pacticipant is not None
+        return pacticipant, False
+    created = Pacticipant(id=inserted.id, display_name=None, main_branch=None, repository_url=None, **values)
+    return attach(session, created), True
 
 
 def page(session: Session, number: int, size: int) -> tuple[list[Pacticipant], int]:

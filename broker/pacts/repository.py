@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, bindparam, delete, func, select, text
+from sqlalchemy.orm import Session, aliased, defer
 
 from broker.db.models import (
     BranchVersion,
@@ -20,7 +21,7 @@ from broker.db.models import (
 from broker.db.models import (
     LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
-from broker.db.sql import dialect_insert, insert_ignore
+from broker.db.sql import attach, per_dialect
 
 Consumer = aliased(Pacticipant, name="consumer")
 Provider = aliased(Pacticipant, name="provider")
@@ -48,8 +49,8 @@ def _rows_stmt() -> Any:
     )
 
 
-def _rows(session: Session, stmt: Any) -> list[PactRow]:
-    return [PactRow(*row) for row in session.execute(stmt)]
+def _rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> list[PactRow]:
+    return [PactRow(*row) for row in session.execute(stmt, params)]
 
 
 # --- content ----------------------------------------------------------------------------------------
@@ -62,12 +63,76 @@ def find_pact_version(session: Session, consumer_id: int, provider_id: int, sha:
     return session.execute(stmt).scalar_one_or_none()
 
 
-def find_or_create_pact_version(
+_pact_versions = PactVersion.__table__.c
+_publications = PactPublication.__table__.c
+_latest = LatestPub.__table__.c
+
+# The content of the newest earlier consumer version's pact (by its id: within an integration, one content
+# is one id), to tell a publication that changes the content from one that does not.
+_PREVIOUS_CONTENT = (
+    select(_publications.pact_version_id)
+    .join(LatestPub.__table__, _latest.pact_publication_id == _publications.id)
+    .where(
+        _publications.consumer_id == bindparam("consumer_id"),
+        _publications.provider_id == bindparam("provider_id"),
+        _publications.consumer_version_order < bindparam("consumer_version_order"),
+    )
+    .order_by(_publications.consumer_version_order.desc())
+    .limit(1)
+)
+_FIND_CONTENT = select(
+    _pact_versions.id, _pact_versions.created_at, _PREVIOUS_CONTENT.scalar_subquery().label("previous")
+).where(
+    _pact_versions.consumer_id == bindparam("consumer_id"),
+    _pact_versions.provider_id == bindparam("provider_id"),
+    _pact_versions.sha == bindparam("sha"),
+)
+
+
+def find_content(
+    session: Session, consumer_id: int, provider_id: int, sha: str, consumer_version_order: int
+) -> tuple[PactVersion | None, int | None]:
+    """The stored content with this SHA (its text loads only if read), and the content id of the newest
+    earlier consumer version's pact; one statement, as publishing asks both every time."""
+    params = {
+        "consumer_id": consumer_id,
+        "provider_id": provider_id,
+        "sha": sha,
+        "consumer_version_order": consumer_version_order,
+    }
+    found = session.execute(_FIND_CONTENT, params).first()
+    if found is None:
+        return None, None
+    pact_version = PactVersion(
+        id=found.id, consumer_id=consumer_id, provider_id=provider_id, sha=sha, created_at=found.created_at
+    )
+    return attach(session, pact_version), found.previous
+
+
+def previous_content_id(
+    session: Session, consumer_id: int, provider_id: int, consumer_version_order: int
+) -> int | None:
+    params = {
+        "consumer_id": consumer_id,
+        "provider_id": provider_id,
+        "consumer_version_order": consumer_version_order,
+    }
+    return session.execute(_PREVIOUS_CONTENT, params).scalar_one_or_none()
+
+
+_INSERT_PACT_VERSION = per_dialect(
+    lambda dialect: (
+        dialect.insert(PactVersion.__table__)
+        .on_conflict_do_nothing(index_elements=["consumer_id", "provider_id", "sha"])
+        .returning(_pact_versions.id)
+    )
+)
+
+
+def create_pact_version(
     session: Session, consumer_id: int, provider_id: int, sha: str, content: str
-) -> PactVersion:
-    existing = find_pact_version(session, consumer_id, provider_id, sha)
-    if existing is not None:
-        return existing
+) -> tuple[PactVersion, bool]:
+    """Stores new content; False (and the stored row) when a concurrent request stored it first."""
     values = {
         "consumer_id": consumer_id,
         "provider_id": provider_id,
@@ -75,30 +140,43 @@ def find_or_create_pact_version(
         "content": content,
         "created_at": utcnow(),
     }
-    insert_ignore(session, PactVersion, values, ["consumer_id", "provider_id", "sha"])
-    created = find_pact_version(session, consumer_id, provider_id, sha)
-    assert created is not None
-    return created
+    inserted = session.execute(_INSERT_PACT_VERSION(session), values).first()
+    if inserted is None:
+        existing = find_pact_version(session, consumer_id, provider_id, sha)
+        assert existing is not None
+        return existing, False
+    return attach(session, PactVersion(id=inserted.id, **values)), True
 
 
 # --- publications -----------------------------------------------------------------------------------
+
+_LATEST_FOR_CONSUMER_VERSION = _rows_stmt().where(
+    LatestPub.consumer_version_id == bindparam("consumer_version_id"),
+    LatestPub.provider_id == bindparam("provider_id"),
+)
 
 
 def latest_for_consumer_version(
     session: Session, consumer_version_id: int, provider_id: int
 ) -> PactRow | None:
-    stmt = _rows_stmt().where(
-        LatestPub.consumer_version_id == consumer_version_id, LatestPub.provider_id == provider_id
-    )
-    rows = _rows(session, stmt)
+    params = {"consumer_version_id": consumer_version_id, "provider_id": provider_id}
+    rows = _rows(session, _LATEST_FOR_CONSUMER_VERSION, params)
     return rows[0] if rows else None
+
+
+_INSERT_PUBLICATION = per_dialect(
+    lambda dialect: (
+        dialect.insert(PactPublication.__table__)
+        .on_conflict_do_nothing(index_elements=["consumer_version_id", "provider_id", "revision_number"])
+        .returning(_publications.id)
+    )
+)
 
 
 def create_publication(
     session: Session, consumer_version: Version, provider_id: int, pact_version: PactVersion, revision: int
 ) -> PactPublication | None:
     """Inserts revision `revision`; None when a concurrent request inserted that revision first."""
-    now = utcnow()
     values = {
         "consumer_version_id": consumer_version.id,
         "consumer_id": consumer_version.pacticipant_id,
@@ -106,38 +184,25 @@ def create_publication(
         "pact_version_id": pact_version.id,
         "revision_number": revision,
         "consumer_version_order": consumer_version.order,
-        "created_at": now,
+        "created_at": utcnow(),
     }
-    if not insert_ignore(
-        session, PactPublication, values, ["consumer_version_id", "provider_id", "revision_number"]
-    ):
+    inserted = session.execute(_INSERT_PUBLICATION(session), values).first()
+    if inserted is None:
         return None
-    stmt = select(PactPublication).where(
-        PactPublication.consumer_version_id == consumer_version.id,
-        PactPublication.provider_id == provider_id,
-        PactPublication.revision_number == revision,
-    )
-    publication = session.execute(stmt).scalar_one()
+    publication = attach(session, PactPublication(id=inserted.id, **values))
     _point_latest_at(session, publication)
     return publication
 
 
-def _point_latest_at(session: Session, publication: PactPublication) -> None:
-    # Same transaction as the insert; the WHERE keeps the pointer on the highest revision under races.
-    stmt = dialect_insert(session, LatestPub).values(
-        consumer_version_id=publication.consumer_version_id,
-        provider_id=publication.provider_id,
-        pact_publication_id=publication.id,
-        pact_version_id=publication.pact_version_id,
-        consumer_id=publication.consumer_id,
-        created_at=publication.created_at,
-    )
+def _upsert_latest(dialect: ModuleType) -> Any:
+    # The WHERE keeps the pointer on the highest revision under races.
     # Plain SQL: SQLAlchemy would not correlate a subquery inside ON CONFLICT to the conflicting row.
     newer = text(
         "(SELECT pp.revision_number FROM pact_publications pp "
         "WHERE pp.id = latest_pact_publication_ids_for_consumer_versions.pact_publication_id) < :revision"
-    ).bindparams(revision=publication.revision_number)
-    stmt = stmt.on_conflict_do_update(
+    )
+    stmt = dialect.insert(LatestPub.__table__)
+    return stmt.on_conflict_do_update(
         index_elements=["consumer_version_id", "provider_id"],
         set_={
             "pact_publication_id": stmt.excluded.pact_publication_id,
@@ -146,7 +211,23 @@ def _point_latest_at(session: Session, publication: PactPublication) -> None:
         },
         where=newer,
     )
-    session.execute(stmt)
+
+
+_UPSERT_LATEST = per_dialect(_upsert_latest)
+
+
+def _point_latest_at(session: Session, publication: PactPublication) -> None:
+    # Same transaction as the insert.
+    values = {
+        "consumer_version_id": publication.consumer_version_id,
+        "provider_id": publication.provider_id,
+        "pact_publication_id": publication.id,
+        "pact_version_id": publication.pact_version_id,
+        "consumer_id": publication.consumer_id,
+        "created_at": publication.created_at,
+        "revision": publication.revision_number,
+    }
+    session.execute(_UPSERT_LATEST(session), values)
 
 
 def delete_for_consumer_version(session: Session, consumer_version_id: int, provider_id: int) -> None:
@@ -278,23 +359,26 @@ def latest_for_pact_version(session: Session, pact_version_id: int) -> PactRow |
     return rows[0] if rows else None
 
 
+# `latest_for_pact_version` of the content named by the pacticipants and SHA of a /pact-version URL, in one
+# statement; the text is not loaded (a verification result never reads it).
+_LATEST_FOR_SHA = (
+    _rows_stmt()
+    .where(
+        Consumer.name == bindparam("consumer"),
+        Provider.name == bindparam("provider"),
+        PactVersion.sha == bindparam("sha"),
+    )
+    .order_by(PactPublication.consumer_version_order.desc())
+    .limit(1)
+    .options(defer(PactVersion.content))
+)
+
+
+def latest_for_sha(session: Session, consumer_name: str, provider_name: str, sha: str) -> PactRow | None:
+    rows = _rows(session, _LATEST_FOR_SHA, {"consumer": consumer_name, "provider": provider_name, "sha": sha})
+    return rows[0] if rows else None
+
+
 def for_consumer_version(session: Session, consumer_version_id: int) -> list[PactRow]:
     stmt = _rows_stmt().where(LatestPub.consumer_version_id == consumer_version_id).order_by(Provider.name)
     return _rows(session, stmt)
-
-
-def previous_distinct_sha(session: Session, row: PactRow) -> str | None:
-    """SHA of the newest earlier consumer version's pact with different content (for change events)."""
-    stmt = (
-        select(PactVersion.sha)
-        .join(PactPublication, PactPublication.pact_version_id == PactVersion.id)
-        .join(LatestPub, LatestPub.pact_publication_id == PactPublication.id)
-        .where(
-            PactPublication.consumer_id == row.consumer.id,
-            PactPublication.provider_id == row.provider.id,
-            PactPublication.consumer_version_order < row.consumer_version.order,
-        )
-        .order_by(PactPublication.consumer_version_order.desc())
-        .limit(1)
-    )
-    return session.execute(stmt).scalar_one_or_none()

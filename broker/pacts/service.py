@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from broker.db.models import Pacticipant, Version
 from broker.errors import Conflict, NotFound, ValidationFailed
 from broker.integrations import repository as integrations
+from broker.pacticipants import service as pacticipants
 from broker.pacts import content as pact_content
 from broker.pacts import repository
 from broker.pacts.repository import PactRow
@@ -68,12 +69,18 @@ def publish(
     allow_modification: bool = False,
     sha: str | None = None,
     merge: bool = False,
+    version_created: bool = False,
 ) -> PublishOutcome:
     """Publishes `pact` for the consumer version. Identical content again is a no-op; changed content is a
     409 unless `allow_modification`, and then replaces the pact, or with `merge` (onConflict=merge) adds its
-    interactions to it. Integrations are NOT touched here: callers do it once, at the end."""
+    interactions to it. Integrations are NOT touched here: callers do it once, at the end.
+    `version_created`: this transaction created the consumer version, so it has no pact to compare with."""
     sha = sha or pact_content.sha(pact)
-    existing = repository.latest_for_consumer_version(session, consumer_version.id, provider.id)
+    existing = (
+        None
+        if version_created
+        else repository.latest_for_consumer_version(session, consumer_version.id, provider.id)
+    )
     if existing is not None and existing.pact_version.sha == sha:
         return PublishOutcome(existing, created=False, content_changed=False)
     if existing is not None and not allow_modification:
@@ -84,21 +91,31 @@ def publish(
         sha = pact_content.sha(pact)
         if sha == existing.pact_version.sha:
             return PublishOutcome(existing, created=False, content_changed=False)
-    stored = json.dumps(pact, separators=(",", ":"), ensure_ascii=False)
-    pact_version = repository.find_or_create_pact_version(session, consumer.id, provider.id, sha, stored)
+    pact_version, previous = repository.find_content(
+        session, consumer.id, provider.id, sha, consumer_version.order
+    )
+    if pact_version is None:
+        # New content: no earlier version can have published it, unless a concurrent request just did.
+        stored = json.dumps(pact, separators=(",", ":"), ensure_ascii=False)
+        pact_version, created = repository.create_pact_version(session, consumer.id, provider.id, sha, stored)
+        if not created:
+            previous = repository.previous_content_id(
+                session, consumer.id, provider.id, consumer_version.order
+            )
     revision = existing.publication.revision_number + 1 if existing else 1
     publication = repository.create_publication(
         session, consumer_version, provider.id, pact_version, revision
     )
-    row = repository.latest_for_consumer_version(session, consumer_version.id, provider.id)
-    assert row is not None
     if publication is None:
         # A concurrent request published this revision first: same content is fine, other content is not.
+        row = repository.latest_for_consumer_version(session, consumer_version.id, provider.id)
+        assert row is not None
         if row.pact_version.sha != sha:
             raise changed_content_conflict(consumer, provider, consumer_version, row, pact)
         return PublishOutcome(row, created=False, content_changed=False)
-    previous = repository.previous_distinct_sha(session, row)
-    return PublishOutcome(row, created=True, content_changed=previous != sha)
+    # Everything the row holds was just written or loaded: no need to read it back.
+    row = PactRow(publication, pact_version, consumer_version, consumer, provider)
+    return PublishOutcome(row, created=True, content_changed=previous != pact_version.id)
 
 
 def changed_content_conflict(
@@ -151,6 +168,17 @@ def get_by_sha(session: Session, consumer: Pacticipant, provider: Pacticipant, s
     if row is None:
         raise NotFound(f"No pact between {consumer.name} and {provider.name} with SHA {sha} found")
     return row
+
+
+def get_by_names_and_sha(session: Session, consumer_name: str, provider_name: str, sha: str) -> PactRow:
+    """`get_by_sha` from the names in a /pact-version URL, in one query when all three exist."""
+    row = repository.latest_for_sha(session, consumer_name, provider_name, sha)
+    if row is not None:
+        return row
+    # Something is missing: the slow path says what (No pacticipant with name ... / No pact ...).
+    consumer = pacticipants.get(session, consumer_name)
+    provider = pacticipants.get(session, provider_name)
+    return get_by_sha(session, consumer, provider, sha)
 
 
 def delete(session: Session, consumer: Pacticipant, provider: Pacticipant, version: Version) -> None:

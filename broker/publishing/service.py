@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker.db.models import Pacticipant, Version
 from broker.errors import Conflict, ValidationFailed
+from broker.pacticipants import repository as pacticipant_repo
 from broker.pacticipants import service as pacticipants
 from broker.pacts import content as pact_content
 from broker.pacts import repository as pact_repo
@@ -184,8 +185,12 @@ def publish(
     webhook_settings: WebhookSettings | None = None,
 ) -> PublishResult:
     """`base_url` is the broker's external base URL, for the links webhooks send (`${pactbroker.pactUrl}`)."""
-    consumer = pacticipants.find_or_create(session, request.pacticipant_name)
-    version, created = version_repo.find_or_create(session, consumer.id, request.version_number)
+    names = [request.pacticipant_name, *(contract.provider_name for contract in request.contracts)]
+    by_name = pacticipant_repo.find_or_create_all(session, names)
+    consumer = by_name[request.pacticipant_name]
+    version, created = version_repo.find_or_create(
+        session, consumer.id, request.version_number, build_url=request.build_url, likely_new=True
+    )
     if request.build_url is not None:
         version.build_url = request.build_url
     if request.branch:
@@ -195,17 +200,17 @@ def publish(
     result = PublishResult(consumer, version, created, request)
     conflicts: list[Conflict] = []
     for contract in request.contracts:
-        provider = pacticipants.find_or_create(session, contract.provider_name)
         try:
             outcome = pacts.publish(
                 session,
                 consumer,
-                provider,
+                by_name[contract.provider_name],
                 version,
                 contract.pact,
                 allow_modification=allow_modification,
                 sha=contract.sha,
                 merge=contract.merge,
+                version_created=created,
             )
         except Conflict as conflict:
             conflicts.append(conflict)

@@ -3,35 +3,67 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
-from broker.db.sql import dialect_insert, insert_ignore, next_version_order
+from broker.db.sql import attach, next_version_order_value, per_dialect
+
+_FIND = select(Version).where(
+    Version.pacticipant_id == bindparam("pacticipant_id"), Version.number == bindparam("number")
+)
 
 
 def find(session: Session, pacticipant_id: int, number: str) -> Version | None:
-    stmt = select(Version).where(Version.pacticipant_id == pacticipant_id, Version.number == number)
-    return session.execute(stmt).scalar_one_or_none()
+    return session.execute(_FIND, {"pacticipant_id": pacticipant_id, "number": number}).scalar_one_or_none()
 
 
-def find_or_create(session: Session, pacticipant_id: int, number: str) -> tuple[Version, bool]:
-    existing = find(session, pacticipant_id, number)
-    if existing is not None:
-        return existing, False
+def _insert_version(dialect: ModuleType) -> Any:
+    table = Version.__table__
+    return (
+        dialect.insert(table)
+        .values(order=next_version_order_value(dialect))
+        .on_conflict_do_nothing(index_elements=["pacticipant_id", "number"])
+        .returning(table.c.id, table.c.order)
+    )
+
+
+_INSERT_VERSION = per_dialect(_insert_version)
+
+
+def find_or_create(
+    session: Session,
+    pacticipant_id: int,
+    number: str,
+    *,
+    build_url: str | None = None,
+    likely_new: bool = False,
+) -> tuple[Version, bool]:
+    """Race-free. A version this call creates gets `build_url`. `likely_new` tries the insert before the
+    select: a publication nearly always brings a new version, so that is one statement instead of two."""
+    if not likely_new:
+        existing = find(session, pacticipant_id, number)
+        if existing is not None:
+            return existing, False
     now = utcnow()
     values = {
         "pacticipant_id": pacticipant_id,
         "number": number,
-        "order": next_version_order(session, pacticipant_id),
+        "build_url": build_url,
         "created_at": now,
         "updated_at": now,
+        "order_pacticipant_id": pacticipant_id,
     }
-    created = insert_ignore(session, Version, values, ["pacticipant_id", "number"])
-    version = find(session, pacticipant_id, number)
-    assert version is not None
-    return version, created
+    inserted = session.execute(_INSERT_VERSION(session), values).first()
+    if inserted is None:
+        version = find(session, pacticipant_id, number)
+        assert version is not None
+        return version, False
+    del values["order_pacticipant_id"]
+    return attach(session, Version(id=inserted.id, order=inserted.order, **values)), True
 
 
 def latest(session: Session, pacticipant_id: int) -> Version | None:
@@ -74,6 +106,15 @@ def page(session: Session, pacticipant_id: int, number: int, size: int) -> tuple
 # --- tags -------------------------------------------------------------------------------------------
 
 
+_INSERT_TAG = per_dialect(
+    lambda dialect: (
+        dialect.insert(Tag.__table__)
+        .on_conflict_do_nothing(index_elements=["version_id", "name"])
+        .returning(Tag.__table__.c.version_id)
+    )
+)
+
+
 def add_tag(session: Session, version: Version, name: str) -> bool:
     now = utcnow()
     values = {
@@ -84,7 +125,7 @@ def add_tag(session: Session, version: Version, name: str) -> bool:
         "created_at": now,
         "updated_at": now,
     }
-    return insert_ignore(session, Tag, values, ["version_id", "name"])
+    return session.execute(_INSERT_TAG(session), values).first() is not None
 
 
 def find_tag(session: Session, version_id: int, name: str) -> Tag | None:
@@ -119,18 +160,39 @@ def latest_tag_version_ids(session: Session, pacticipant_id: int, names: Sequenc
 # --- branches ---------------------------------------------------------------------------------------
 
 
+_FIND_BRANCH = select(Branch).where(
+    Branch.pacticipant_id == bindparam("pacticipant_id"), Branch.name == bindparam("name")
+)
+
+
 def find_branch(session: Session, pacticipant_id: int, name: str) -> Branch | None:
-    stmt = select(Branch).where(Branch.pacticipant_id == pacticipant_id, Branch.name == name)
-    return session.execute(stmt).scalar_one_or_none()
+    return session.execute(
+        _FIND_BRANCH, {"pacticipant_id": pacticipant_id, "name": name}
+    ).scalar_one_or_none()
+
+
+_INSERT_BRANCH = per_dialect(
+    lambda dialect: (
+        dialect.insert(Branch.__table__)
+        .on_conflict_do_nothing(index_elements=["pacticipant_id", "name"])
+        .returning(Branch.__table__.c.id)
+    )
+)
 
 
 def find_or_create_branch(session: Session, pacticipant_id: int, name: str) -> Branch:
+    """Race-free; looks first, as most publications go to a branch that exists."""
+    existing = find_branch(session, pacticipant_id, name)
+    if existing is not None:
+        return existing
     now = utcnow()
     values = {"pacticipant_id": pacticipant_id, "name": name, "created_at": now, "updated_at": now}
-    insert_ignore(session, Branch, values, ["pacticipant_id", "name"])
-    branch = find_branch(session, pacticipant_id, name)
-    assert branch is not None
-    return branch
+    inserted = session.execute(_INSERT_BRANCH(session), values).first()
+    if inserted is None:
+        branch = find_branch(session, pacticipant_id, name)
+        assert branch is not None
+        return branch
+    return attach(session, Branch(id=inserted.id, **values))
 
 
 def find_branch_version(session: Session, branch_id: int, version_id: int) -> BranchVersion | None:
@@ -138,6 +200,15 @@ def find_branch_version(session: Session, branch_id: int, version_id: int) -> Br
         BranchVersion.branch_id == branch_id, BranchVersion.version_id == version_id
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+_INSERT_BRANCH_VERSION = per_dialect(
+    lambda dialect: (
+        dialect.insert(BranchVersion.__table__)
+        .on_conflict_do_nothing(index_elements=["branch_id", "version_id"])
+        .returning(BranchVersion.__table__.c.id)
+    )
+)
 
 
 def add_to_branch(session: Session, version: Version, branch: Branch) -> tuple[BranchVersion, bool]:
@@ -152,33 +223,41 @@ def add_to_branch(session: Session, version: Version, branch: Branch) -> tuple[B
         "created_at": now,
         "updated_at": now,
     }
-    created = insert_ignore(session, BranchVersion, values, ["branch_id", "version_id"])
-    branch_version = find_branch_version(session, branch.id, version.id)
-    assert branch_version is not None
-    if created:
-        _move_head(session, branch, branch_version, version)
-    return branch_version, created
+    inserted = session.execute(_INSERT_BRANCH_VERSION(session), values).first()
+    if inserted is None:
+        branch_version = find_branch_version(session, branch.id, version.id)
+        assert branch_version is not None
+        return branch_version, False
+    branch_version = attach(session, BranchVersion(id=inserted.id, **values))
+    _move_head(session, branch_version, version)
+    return branch_version, True
 
 
-def _move_head(session: Session, branch: Branch, branch_version: BranchVersion, version: Version) -> None:
+def _upsert_head(dialect: ModuleType) -> Any:
     # The WHERE makes "only move forwards" atomic: two concurrent writers cannot move the head backwards.
     # Plain SQL: SQLAlchemy would not correlate a subquery inside ON CONFLICT to the conflicting row.
-    newer = text(
-        '(SELECT v."order" FROM versions v WHERE v.id = branch_heads.version_id) < :new_order'
-    ).bindparams(new_order=version.order)
-    stmt = dialect_insert(session, BranchHead).values(
-        branch_id=branch.id,
-        branch_version_id=branch_version.id,
-        version_id=version.id,
-        pacticipant_id=version.pacticipant_id,
-        branch_name=branch.name,
-    )
-    stmt = stmt.on_conflict_do_update(
+    newer = text('(SELECT v."order" FROM versions v WHERE v.id = branch_heads.version_id) < :new_order')
+    stmt = dialect.insert(BranchHead.__table__)
+    return stmt.on_conflict_do_update(
         index_elements=["branch_id"],
         set_={"branch_version_id": stmt.excluded.branch_version_id, "version_id": stmt.excluded.version_id},
         where=newer,
     )
-    session.execute(stmt)
+
+
+_UPSERT_HEAD = per_dialect(_upsert_head)
+
+
+def _move_head(session: Session, branch_version: BranchVersion, version: Version) -> None:
+    values = {
+        "branch_id": branch_version.branch_id,
+        "branch_version_id": branch_version.id,
+        "version_id": version.id,
+        "pacticipant_id": version.pacticipant_id,
+        "branch_name": branch_version.branch_name,
+        "new_order": version.order,
+    }
+    session.execute(_UPSERT_HEAD(session), values)
 
 
 def branch_versions_for(session: Session, version_ids: Sequence[int]) -> dict[int, list[BranchVersion]]:

@@ -32,7 +32,7 @@ def find_or_create(
     session: Session, pacticipant: Pacticipant, number: str, *, build_url: str | None = None
 ) -> tuple[Version, bool]:
     check_name("pacticipantVersionNumber", number, "version number")
-    version, created = repository.find_or_create(session, pacticipant.id, number)
+    version, created = repository.find_or_create(session, pacticipant.id, number, build_url=build_url)
     if build_url is not None and version.build_url != build_url:
         version.build_url = build_url
         version.updated_at = utcnow()

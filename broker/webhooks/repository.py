@@ -232,9 +232,12 @@ def unfinished(session: Session) -> list[tuple[int, int]]:
     return [(triggered_id, int(made)) for triggered_id, made in rows]
 
 
+_ANY_ENABLED = select(Webhook.__table__.c.id).where(Webhook.__table__.c.enabled.is_(True)).limit(1)
+
+
 def any_enabled(session: Session) -> bool:
     """One cheap query, so that publishing costs nothing more when no webhook is configured."""
-    return session.scalar(select(Webhook.id).where(Webhook.enabled.is_(True)).limit(1)) is not None
+    return session.execute(_ANY_ENABLED).first() is not None
 
 
 def version_labels(session: Session, version_id: int) -> tuple[list[str], str | None]:
