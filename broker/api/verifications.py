@@ -37,10 +37,9 @@ def _publish(
         meta = pact_metadata.parse(metadata)
     except pact_metadata.InvalidMetadata as exc:
         raise ValidationFailed.one("metadata", str(exc)) from None
-    c, p = pacticipants.get(db, consumer), pacticipants.get(db, provider)
-    row = pacts.get_by_sha(db, c, p, sha)
+    row = pacts.get_by_names_and_sha(db, consumer, provider, sha)
     verification, provider_version = verifications.publish(
-        db, row, p, body, meta, base_url=urls.base, webhook_settings=webhook_settings
+        db, row, row.provider, body, meta, base_url=urls.base, webhook_settings=webhook_settings
     )
     out = decorators.verification(urls, row, verification, provider_version, consumer, provider, sha)
     return HalResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,31 +13,52 @@ from broker.db.models import (
     LatestVerificationIdForPactVersionAndProviderVersion as LatestVerification,
 )
 from broker.db.models import Verification, Version, utcnow
-from broker.db.sql import dialect_insert, next_verification_number
+from broker.db.sql import attach, next_verification_number_value, per_dialect
+
+_verifications = Verification.__table__.c
+_INSERT = per_dialect(
+    lambda dialect: (
+        dialect.insert(Verification.__table__)
+        .values(number=next_verification_number_value(dialect))
+        .returning(_verifications.id, _verifications.number)
+    )
+)
+
+
+def _upsert_latest(dialect: ModuleType) -> Any:
+    latest = LatestVerification.__table__
+    stmt = dialect.insert(latest)
+    return stmt.on_conflict_do_update(
+        index_elements=["pact_version_id", "provider_version_id"],
+        set_={"verification_id": stmt.excluded.verification_id, "created_at": stmt.excluded.created_at},
+        # Under concurrent results the pointer only ever moves to a newer verification.
+        where=latest.c.verification_id < stmt.excluded.verification_id,
+    )
+
+
+_UPSERT_LATEST = per_dialect(_upsert_latest)
 
 
 def create(session: Session, values: dict[str, Any]) -> Verification:
     """Inserts the verification and moves the (content, provider version) pointer, in one transaction."""
     now = utcnow()
-    verification = Verification(number=next_verification_number(session), created_at=now, **values)
-    verification.execution_date = verification.execution_date or now
-    session.add(verification)
-    session.flush()
-    stmt = dialect_insert(session, LatestVerification).values(
-        pact_version_id=verification.pact_version_id,
-        provider_version_id=verification.provider_version_id,
-        verification_id=verification.id,
-        provider_id=verification.provider_id,
-        consumer_id=verification.consumer_id,
-        created_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["pact_version_id", "provider_version_id"],
-        set_={"verification_id": stmt.excluded.verification_id, "created_at": stmt.excluded.created_at},
-        # Under concurrent results the pointer only ever moves to a newer verification.
-        where=LatestVerification.verification_id < verification.id,
-    )
-    session.execute(stmt)
+    row = {
+        "wip": False,
+        **values,
+        "execution_date": values.get("execution_date") or now,
+        "created_at": now,
+    }
+    inserted = session.execute(_INSERT(session), row).one()
+    verification = attach(session, Verification(id=inserted.id, number=inserted.number, **row))
+    pointer = {
+        "pact_version_id": verification.pact_version_id,
+        "provider_version_id": verification.provider_version_id,
+        "verification_id": verification.id,
+        "provider_id": verification.provider_id,
+        "consumer_id": verification.consumer_id,
+        "created_at": now,
+    }
+    session.execute(_UPSERT_LATEST(session), pointer)
     return verification
 
 
