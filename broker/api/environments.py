@@ -70,9 +70,7 @@ def record_deployment(
 ) -> HalResponse:
     """Deploys the version; the one previously deployed to the same application instance is undeployed."""
     instance = deployments.application_instance(body)
-    environment = environments.get(db, uuid)
-    p = pacticipants.get(db, pacticipant)
-    v = versions.get(db, p, version)
+    _p, v, environment = deployments.find_target(db, pacticipant, version, uuid)
     (d, dv, dp, de), created = deployments.record_deployment(db, v, environment, instance)
     out = decorators.deployed_version(urls, d, dv, dp, de)
     return HalResponse(
@@ -141,9 +139,7 @@ def currently_deployed(request: Request, uuid: str, db: DbSession, urls: UrlBuil
 def record_release(
     pacticipant: str, version: str, uuid: str, _body: OptionalJsonBody, db: DbSession, urls: UrlBuilder
 ) -> HalResponse:
-    environment = environments.get(db, uuid)
-    p = pacticipants.get(db, pacticipant)
-    v = versions.get(db, p, version)
+    _p, v, environment = deployments.find_target(db, pacticipant, version, uuid)
     (r, rv, rp, re_), created = deployments.record_release(db, v, environment)
     out = decorators.released_version(urls, r, rv, rp, re_)
     return HalResponse(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.orm import Session
+from datetime import datetime
+from types import ModuleType
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, select, text, update
+from sqlalchemy.orm import Session, attributes
 
 from broker.db.engine import is_postgres
 from broker.db.models import (
@@ -15,7 +19,7 @@ from broker.db.models import (
     Version,
     utcnow,
 )
-from broker.db.sql import dialect_insert, insert_ignore
+from broker.db.sql import attach, insert_ignore, per_dialect
 
 DeployedRow = tuple[DeployedVersion, Version, Pacticipant, Environment]
 ReleasedRow = tuple[ReleasedVersion, Version, Pacticipant, Environment]
@@ -28,41 +32,93 @@ def lock_application_instance(session: Session, pacticipant_id: int, environment
     stay "currently deployed". SQLite writers are already serialised (BEGIN IMMEDIATE).
     """
     if is_postgres(session):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": pacticipant_id, "b": environment_id}
-        )
+        session.execute(_LOCK, {"a": pacticipant_id, "b": environment_id})
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:a, :b)")
+_Current = CurrentlyDeployedVersionId
+_CURRENT = (
+    select(DeployedVersion)
+    .join(_Current, _Current.deployed_version_id == DeployedVersion.id)
+    .where(
+        _Current.pacticipant_id == bindparam("pacticipant_id"),
+        _Current.environment_id == bindparam("environment_id"),
+        _Current.target_for_index == bindparam("target"),
+    )
+)
 
 
 def current_deployment(
     session: Session, pacticipant_id: int, environment_id: int, target: str
-) -> CurrentlyDeployedVersionId | None:
-    stmt = select(CurrentlyDeployedVersionId).where(
-        CurrentlyDeployedVersionId.pacticipant_id == pacticipant_id,
-        CurrentlyDeployedVersionId.environment_id == environment_id,
-        CurrentlyDeployedVersionId.target_for_index == target,
-    )
-    return session.execute(stmt).scalar_one_or_none()
+) -> DeployedVersion | None:
+    """The deployment currently recorded for the application instance (`target`, '' for none)."""
+    params = {"pacticipant_id": pacticipant_id, "environment_id": environment_id, "target": target}
+    return session.execute(_CURRENT, params).scalar_one_or_none()
 
 
-def add_deployment(session: Session, deployed: DeployedVersion) -> None:
-    """Records the deployment and makes it the current one for its application instance."""
-    session.add(deployed)
-    session.flush()
-    stmt = dialect_insert(session, CurrentlyDeployedVersionId).values(
-        pacticipant_id=deployed.pacticipant_id,
-        environment_id=deployed.environment_id,
-        target_for_index=deployed.target or "",
-        deployed_version_id=deployed.id,
-        version_id=deployed.version_id,
-    )
-    stmt = stmt.on_conflict_do_update(
+_deployed = DeployedVersion.__table__.c
+_UNDEPLOY = (
+    update(cast(Table, DeployedVersion.__table__))
+    .where(_deployed.id == bindparam("deployed_id"))
+    .values(undeployed_at=bindparam("now"), updated_at=bindparam("now"))
+)
+
+
+def mark_undeployed(session: Session, deployed: DeployedVersion, now: datetime) -> None:
+    session.execute(_UNDEPLOY, {"deployed_id": deployed.id, "now": now})
+    # Keep the session's copy true to the row without a flush.
+    attributes.set_committed_value(deployed, "undeployed_at", now)
+    attributes.set_committed_value(deployed, "updated_at", now)
+
+
+_INSERT_DEPLOYED = per_dialect(
+    lambda dialect: dialect.insert(DeployedVersion.__table__).returning(_deployed.id)
+)
+
+
+def _upsert_current(dialect: ModuleType) -> Any:
+    stmt = dialect.insert(CurrentlyDeployedVersionId.__table__)
+    return stmt.on_conflict_do_update(
         index_elements=["pacticipant_id", "environment_id", "target_for_index"],
         set_={
             "deployed_version_id": stmt.excluded.deployed_version_id,
             "version_id": stmt.excluded.version_id,
         },
     )
-    session.execute(stmt)
+
+
+_UPSERT_CURRENT = per_dialect(_upsert_current)
+
+
+def add_deployment(session: Session, values: dict[str, Any]) -> DeployedVersion:
+    """Records the deployment and makes it the current one for its application instance."""
+    inserted = session.execute(_INSERT_DEPLOYED(session), values).one()
+    deployed = attach(session, DeployedVersion(id=inserted.id, undeployed_at=None, **values))
+    pointer = {
+        "pacticipant_id": deployed.pacticipant_id,
+        "environment_id": deployed.environment_id,
+        "target_for_index": deployed.target or "",
+        "deployed_version_id": deployed.id,
+        "version_id": deployed.version_id,
+    }
+    session.execute(_UPSERT_CURRENT(session), pointer)
+    return deployed
+
+
+_TARGET = (
+    select(Pacticipant, Version, Environment)
+    .join(Version, Version.pacticipant_id == Pacticipant.id)
+    .join(Environment, Environment.uuid == bindparam("environment_uuid"))
+    .where(Pacticipant.name == bindparam("name"), Version.number == bindparam("number"))
+)
+
+
+def version_and_environment(
+    session: Session, pacticipant_name: str, number: str, environment_uuid: str
+) -> tuple[Pacticipant, Version, Environment] | None:
+    params = {"name": pacticipant_name, "number": number, "environment_uuid": environment_uuid}
+    row = session.execute(_TARGET, params).first()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def deployed_by_uuid(session: Session, uuid: str) -> DeployedRow | None:

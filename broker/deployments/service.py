@@ -7,10 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from broker.db.models import DeployedVersion, Environment, Version, utcnow
+from broker.db.models import Environment, Pacticipant, Version, utcnow
 from broker.deployments import repository
 from broker.deployments.repository import DeployedRow, ReleasedRow
+from broker.environments import service as environments
 from broker.errors import NotFound, Unprocessable, ValidationFailed
+from broker.pacticipants import service as pacticipants
+from broker.versions import service as versions
 
 
 def application_instance(body: dict[str, Any]) -> str | None:
@@ -26,36 +29,41 @@ def record_deployment(
     """Deploys `version`; the previous version of the same application instance is marked undeployed.
     Deploying the version that is already current there returns the existing record."""
     repository.lock_application_instance(session, version.pacticipant_id, environment.id)
+    # The caller has loaded the pacticipant of the version: no query.
+    pacticipant = session.get(Pacticipant, version.pacticipant_id)
+    assert pacticipant is not None
     current = repository.current_deployment(session, version.pacticipant_id, environment.id, instance or "")
     if current is not None and current.version_id == version.id:
-        found = repository.deployed_by_uuid(session, _uuid_of(session, current.deployed_version_id))
-        assert found is not None
-        return found, False
+        return (current, version, pacticipant, environment), False
     now = utcnow()
     if current is not None:
-        previous = session.get(DeployedVersion, current.deployed_version_id)
-        if previous is not None:
-            previous.undeployed_at = now
-            previous.updated_at = now
-    deployed = DeployedVersion(
-        uuid=str(uuid_lib.uuid4()),
-        version_id=version.id,
-        pacticipant_id=version.pacticipant_id,
-        environment_id=environment.id,
-        target=instance,
-        created_at=now,
-        updated_at=now,
+        repository.mark_undeployed(session, current, now)
+    deployed = repository.add_deployment(
+        session,
+        {
+            "uuid": str(uuid_lib.uuid4()),
+            "version_id": version.id,
+            "pacticipant_id": version.pacticipant_id,
+            "environment_id": environment.id,
+            "target": instance,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
-    repository.add_deployment(session, deployed)
-    found = repository.deployed_by_uuid(session, deployed.uuid)
-    assert found is not None
-    return found, True
+    return (deployed, version, pacticipant, environment), True
 
 
-def _uuid_of(session: Session, deployed_version_id: int) -> str:
-    deployed = session.get(DeployedVersion, deployed_version_id)
-    assert deployed is not None
-    return deployed.uuid
+def find_target(
+    session: Session, pacticipant_name: str, number: str, environment_uuid: str
+) -> tuple[Pacticipant, Version, Environment]:
+    """The version and environment of a deployment or release URL, in one query when both exist."""
+    found = repository.version_and_environment(session, pacticipant_name, number, environment_uuid)
+    if found is not None:
+        return found
+    # Something is missing: look in the URL's order, so the 404 names the first missing thing.
+    environment = environments.get(session, environment_uuid)
+    pacticipant = pacticipants.get(session, pacticipant_name)
+    return pacticipant, versions.get(session, pacticipant, number), environment
 
 
 def get_deployed(session: Session, uuid: str) -> DeployedRow:
