@@ -29,6 +29,9 @@ class BrokerSettings(BaseSettings):
     allow_dangerous_contract_modification: bool = False
     # Run the Alembic migrations when the app is created.
     auto_migrate: bool = True
+    # Server processes for `contracts broker serve` and the image. Several suit PostgreSQL; SQLite takes one
+    # writer at a time across processes, so extra workers there mostly wait for each other.
+    workers: int = Field(default=1, ge=1)
 
     @property
     def auth_enabled(self) -> bool:

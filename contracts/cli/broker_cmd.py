@@ -17,20 +17,59 @@ def serve(
         "(default: PACT_BROKER_DATABASE_URL or sqlite:///./.data/broker.sqlite).",
     ),
     base_url: str | None = typer.Option(None, help="External base URL for links, e.g. behind a proxy."),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="Server processes (default: PACT_BROKER_WORKERS or 1). More than one suits PostgreSQL; "
+        "SQLite lets one process write at a time.",
+    ),
 ) -> None:
     """Migrate the database to the newest schema, then serve the broker until Ctrl-C or SIGTERM."""
     # Imported here, not at the top: every `contracts` command would otherwise pay for the broker's imports.
+    import os
+
     import uvicorn
     from sqlalchemy.engine import make_url
 
     from broker.app import create_app
+    from broker.db.migrate import upgrade
     from broker.settings import BrokerSettings
 
     settings = BrokerSettings()  # PACT_BROKER_* variables; the options given here win over them
-    given = {"host": host, "port": port, "database_url": database_url, "base_url": base_url}
+    given = {
+        "host": host,
+        "port": port,
+        "database_url": database_url,
+        "base_url": base_url,
+        "workers": workers,
+    }
     settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
-    broker = create_app(settings)  # runs the migrations: an older schema is upgraded in place
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
-    typer.echo(f"Broker on http://{settings.host}:{settings.port} (database {shown})", err=True)
-    # uvicorn handles SIGINT/SIGTERM itself and shuts down gracefully.
-    uvicorn.run(broker, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    where = f"http://{settings.host}:{settings.port}"
+    log_level = settings.log_level.lower()
+    if settings.workers == 1:
+        broker = create_app(settings)  # runs the migrations: an older schema is upgraded in place
+        typer.echo(f"Broker on {where} (database {shown})", err=True)
+        # uvicorn handles SIGINT/SIGTERM itself and shuts down gracefully.
+        uvicorn.run(broker, host=settings.host, port=settings.port, log_level=log_level)
+        return
+    # Several processes: migrate once here (workers migrating together would race), then each worker
+    # builds its app from the environment, which carries the options given on the command line.
+    if settings.auto_migrate:
+        upgrade(settings.database_url)
+    os.environ.update(
+        {
+            "PACT_BROKER_DATABASE_URL": settings.database_url,
+            "PACT_BROKER_AUTO_MIGRATE": "false",
+            **({"PACT_BROKER_BASE_URL": settings.base_url} if settings.base_url else {}),
+        }
+    )
+    typer.echo(f"Broker on {where} (database {shown}, {settings.workers} workers)", err=True)
+    uvicorn.run(
+        "broker.app:create_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+    )

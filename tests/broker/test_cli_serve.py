@@ -184,3 +184,31 @@ def test_an_older_schema_is_upgraded_without_losing_rows(fresh_database_url: str
         ]  # back-filled
         assert conn.execute(text("SELECT count(*) FROM pact_publications")).scalar_one() == 1
     engine.dispose()
+
+
+def test_several_workers_share_one_migrated_database(tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"sqlite:///{tmp_path / 'multi.sqlite'}"
+    served = Served(
+        ["--workers", "2", "--database-url", url, "--port", str(port)], _clean_env(), tmp_path, port
+    )
+    try:
+        assert current_revision(url) == head_revision()
+        children = subprocess.run(
+            ["pgrep", "-a", "-P", str(served.process.pid)], capture_output=True, text=True
+        ).stdout.splitlines()
+        # uvicorn's supervisor spawns one process per worker (beside multiprocessing's resource tracker).
+        assert len([c for c in children if "spawn_main" in c]) == 2
+        # Writes through one connection and reads through fresh ones land on whichever worker answers.
+        created = httpx.post(served.url + "/environments", json={"name": "staging", "production": False})
+        assert created.status_code == 201
+        for _ in range(6):
+            with httpx.Client() as client:
+                names = [
+                    e["name"]
+                    for e in client.get(served.url + "/environments").json()["_embedded"]["environments"]
+                ]
+            assert names == ["staging"]
+    finally:
+        output = served.stop()
+    assert "2 workers" in output
