@@ -7,9 +7,13 @@ instead of both reading and then failing to upgrade their locks ("database is lo
 
 from __future__ import annotations
 
+import fcntl
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -56,11 +60,11 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    # Writers of this process queue on a lock before BEGIN IMMEDIATE: a waiting thread is handed the turn as
-    # soon as the previous writer ends, instead of polling in SQLite's busy handler (sleeps of up to 100 ms).
-    # Other processes still meet the busy timeout. The flag lives on the pooled connection's record, so the
-    # lock is released however the transaction ends (commit, rollback, or the pool's reset on check-in).
-    write_lock = threading.Lock()
+    # Writers queue on a lock before BEGIN IMMEDIATE: a waiting writer gets the turn as soon as the previous
+    # one ends, instead of polling in SQLite's busy handler (sleeps of up to 100 ms). The flag lives on the
+    # pooled connection's record, so the lock is released however the transaction ends (commit, rollback,
+    # or the pool's reset on check-in).
+    write_lock = _WriterLock(make_url(url).database)
 
     def _release(info: dict[str, Any]) -> None:
         if info.pop(_HOLDS_WRITE_LOCK, False):
@@ -94,6 +98,45 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
             _release(record.info)
 
     return engine
+
+
+class _WriterLock:
+    """One SQLite writer at a time: a thread lock within the process, and an `flock` on `<db>-writer.lock`
+    between processes (several uvicorn workers on one file). The OS drops an `flock` when its process
+    dies, so a crashed worker never leaves the others locked out."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.Lock()
+        self._file: Any = None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).with_name(Path(database).name + "-writer.lock")
+            try:
+                self._file = open(path, "a+b")  # noqa: SIM115 - held for the engine's lifetime
+            except OSError:  # a read-only folder: SQLite's busy timeout still orders the processes
+                return
+            weakref.finalize(self, self._file.close)
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self._threads.acquire(timeout=timeout):
+            return False
+        if self._file is None:
+            return True
+        # Non-blocking tries 1 ms apart: bounded like the busy timeout, and ~1 ms behind the holder at worst.
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._threads.release()
+                    return False
+                time.sleep(0.001)
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

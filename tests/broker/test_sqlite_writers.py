@@ -1,0 +1,112 @@
+"""SQLite's one writer at a time, across threads and across processes (several uvicorn workers on one file):
+writers queue on `<db>-writer.lock` (an `flock`) instead of SQLite's sleeping busy handler."""
+
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from broker.db.engine import make_engine, make_session_factory, session_scope
+
+# A writer that reads the highest number and writes the next one: two writers inside at once would repeat one.
+WRITER = """
+import sys
+from sqlalchemy import text
+from broker.db.engine import make_engine, make_session_factory, session_scope
+factory = make_session_factory(make_engine(sys.argv[1]))
+for _ in range(int(sys.argv[2])):
+    with session_scope(factory, write=True) as session:
+        n = session.execute(text("SELECT coalesce(max(n), 0) FROM counter")).scalar_one()
+        row = {"n": n + 1, "who": sys.argv[3]}
+        session.execute(text("INSERT INTO counter (n, who) VALUES (:n, :who)"), row)
+"""
+
+# A writer that takes the lock, says so, and then hangs inside its transaction until it is killed.
+HANGING_WRITER = """
+import sys, time
+from sqlalchemy import text
+from broker.db.engine import make_engine, make_session_factory, session_scope
+factory = make_session_factory(make_engine(sys.argv[1]))
+with session_scope(factory, write=True) as session:
+    session.execute(text("INSERT INTO counter (n, who) VALUES (-1, 'hanging')"))
+    print("inside", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> tuple[str, Path]:
+    path = tmp_path / "broker.sqlite"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (n INTEGER NOT NULL UNIQUE, who TEXT NOT NULL)"))
+    engine.dispose()
+    return url, path.with_name(path.name + "-writer.lock")
+
+
+def _lock_is_free(lock_file: Path) -> bool:
+    with open(lock_file, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def test_a_write_transaction_holds_the_file_lock_until_it_ends(database: tuple[str, Path]) -> None:
+    url, lock_file = database
+    factory = make_session_factory(make_engine(url))
+    with session_scope(factory) as reader:  # readers never take it
+        reader.execute(text("SELECT count(*) FROM counter")).scalar_one()
+        assert _lock_is_free(lock_file)
+    with pytest.raises(RuntimeError), session_scope(factory, write=True) as writer:
+        writer.execute(text("INSERT INTO counter (n, who) VALUES (1, 'test')"))
+        assert not _lock_is_free(lock_file)
+        raise RuntimeError("rolled back")
+    assert _lock_is_free(lock_file)  # released on rollback as on commit
+    with session_scope(factory, write=True) as writer:
+        writer.execute(text("INSERT INTO counter (n, who) VALUES (1, 'test')"))
+    assert _lock_is_free(lock_file)
+
+
+def test_writers_in_two_processes_take_turns(database: tuple[str, Path]) -> None:
+    url, _ = database
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, url, "40", who], stderr=subprocess.PIPE)
+        for who in ("a", "b")
+    ]
+    for writer in writers:
+        _, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err.decode()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT n, who FROM counter ORDER BY n")).all()
+    engine.dispose()
+    assert [n for n, _ in rows] == list(range(1, 81))  # no number twice, none skipped
+    assert {who for _, who in rows} == {"a", "b"}
+
+
+def test_a_killed_writer_does_not_lock_the_others_out(database: tuple[str, Path]) -> None:
+    url, lock_file = database
+    hanging = subprocess.Popen(
+        [sys.executable, "-c", HANGING_WRITER, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert hanging.stdout is not None and hanging.stdout.readline().strip() == b"inside"
+        assert not _lock_is_free(lock_file)
+    finally:
+        hanging.kill()
+        hanging.wait()
+    assert _lock_is_free(lock_file)  # the OS dropped the dead writer's lock
+    factory = make_session_factory(make_engine(url))
+    with session_scope(factory, write=True) as writer:
+        writer.execute(text("INSERT INTO counter (n, who) VALUES (1, 'after')"))
+    with session_scope(factory) as reader:
+        assert reader.execute(text("SELECT who FROM counter")).scalars().all() == ["after"]
