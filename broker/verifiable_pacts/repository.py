@@ -4,17 +4,31 @@ Every selector is one statement over `latest_pact_publication_ids_for_consumer_v
 revision per consumer version, so overwritten revisions never get verified). Pending status and WIP
 exclusions are computed for *all* candidate contents at once (`pact_version_id IN (...)`), so the number
 of statements depends on the number of selectors and provider tags, never on the number of pacts.
+
+Each statement is built once per *shape* (which selector, which optional filters) and database kind, with
+the values as bound parameters: building and cache-keying these joins cost more CPU than running them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, func, null, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    func,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from broker.db.models import (
     Branch,
@@ -36,11 +50,15 @@ from broker.verifiable_pacts.query import Selector
 
 # The reference only looks this far back for "already verified" when computing WIP (PR #902).
 WIP_VERIFIED_LOOKBACK = timedelta(days=30)
+# "No limit" for a "verified before the branch/tag existed" cut-off that has nothing to compare with.
+_END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+
+_lpp = LatestPactPublicationIdForConsumerVersion
 
 
-@dataclass(frozen=True)
-class PactRow:
-    """One pact (latest revision for a consumer version) found for a selector."""
+class PactRow(NamedTuple):
+    """One pact (latest revision for a consumer version) found for a selector. A tuple: a request reads a
+    few hundred of these, and a frozen dataclass costs several times more to build."""
 
     consumer_id: int
     consumer_name: str
@@ -50,7 +68,6 @@ class PactRow:
     consumer_version_order: int
     pact_version_id: int
     pact_version_sha: str
-    created_at: datetime
     environment_name: str | None = None
     environment_production: bool | None = None
     target: str | None = None
@@ -58,237 +75,82 @@ class PactRow:
     tag_name: str | None = None
 
 
-@dataclass(frozen=True)
-class ProviderRef:
+class ProviderRef(NamedTuple):
     id: int
     name: str
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class VerifiablePactsRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
 
     def find_provider(self, name: str) -> ProviderRef | None:
-        row = self.session.execute(
-            select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == name)
-        ).first()
+        row = self.session.execute(_PROVIDER, {"name": name}).first()
         return ProviderRef(row[0], row[1]) if row else None
 
     def environment_names(self) -> set[str]:
-        return set(self.session.scalars(select(Environment.name)))
+        return set(self.session.scalars(_ENVIRONMENT_NAMES))
 
     # --- selection ------------------------------------------------------------------------------------------
-    def _base(self, provider_id: int, *extra: Any) -> Select[Any]:
-        lpp = LatestPactPublicationIdForConsumerVersion
-        c = Pacticipant
-        return (
-            select(*_pact_columns(), *extra)
-            .select_from(lpp)
-            .join(c, c.id == lpp.consumer_id)
-            .join(Version, Version.id == lpp.consumer_version_id)
-            .join(PactVersion, PactVersion.id == lpp.pact_version_id)
-            .where(lpp.provider_id == provider_id)
-        )
-
-    def _from_versions(self, provider_id: int, driver: Any, *extra: Any) -> Select[Any]:
-        """Pacts for the consumer versions listed by `driver` (a subquery with a `version_id` column).
-
-        Starting from the few versions a selector names (branch heads, tag heads) and reaching the pact by
-        the primary key of the "latest publication" table keeps PostgreSQL on index lookups, instead of
-        joining every pact of the provider to every version.
-        """
-        lpp = LatestPactPublicationIdForConsumerVersion
-        c = Pacticipant
-        return (
-            select(*_pact_columns(), *extra)
-            .select_from(driver)
-            .join(lpp, and_(lpp.consumer_version_id == driver.c.version_id, lpp.provider_id == provider_id))
-            .join(Version, Version.id == lpp.consumer_version_id)
-            .join(c, c.id == lpp.consumer_id)
-            .join(PactVersion, PactVersion.id == lpp.pact_version_id)
-        )
-
-    @staticmethod
-    def _consumers_of(provider_id: int) -> Select[Any]:
-        return select(IntegrationModel.consumer_id).where(IntegrationModel.provider_id == provider_id)
-
-    def _branch_heads(self, provider_id: int, branch: str | None = None, main: bool = False) -> Any:
-        """Heads of the provider's consumers' branches: one named branch, their main branches, or all.
-
-        The head, not the newest version with a pact for this provider: a head without one selects nothing,
-        because that is how a consumer drops an integration (reference `for_branch_heads`,
-        `latest_for_main_branches`, `for_all_branch_heads`; pact_broker 6dac495e, PR #668). Pinned by
-        tests/broker/test_for_verification_heads.py.
-        """
-        bh = BranchHead
-        stmt = select(bh.version_id.label("version_id"), bh.branch_name.label("branch_name")).where(
-            bh.pacticipant_id.in_(self._consumers_of(provider_id))
-        )
-        if branch is not None:
-            stmt = stmt.where(bh.branch_name == branch)
-        if main:
-            owner = aliased(Pacticipant)
-            stmt = stmt.join(owner, and_(owner.id == bh.pacticipant_id, owner.main_branch == bh.branch_name))
-        return stmt.subquery("heads")
-
-    def _tag_heads(self, provider_id: int, tag: str | None = None) -> Any:
-        """The latest version with each tag (or with one tag) of the provider's consumers, whether or not it
-        has a pact for this provider (reference `for_latest_consumer_versions_with_tag`, `for_all_tag_heads`;
-        pact_broker 374c77ce), for the same reason as `_branch_heads`."""
-        head = select(
-            Tag.pacticipant_id.label("pid"),
-            Tag.name.label("name"),
-            func.max(Tag.version_order).label("max_order"),
-        ).where(Tag.pacticipant_id.in_(self._consumers_of(provider_id)))
-        if tag is not None:
-            head = head.where(Tag.name == tag)
-        heads = head.group_by(Tag.pacticipant_id, Tag.name).subquery("head_tags")
-        # The head tag row itself names the version: (pacticipant_id, name, version_order) is indexed.
-        head_tag = aliased(Tag)
-        return (
-            select(head_tag.version_id.label("version_id"), heads.c.name.label("tag_name"))
-            .join(
-                heads,
-                and_(
-                    head_tag.pacticipant_id == heads.c.pid,
-                    head_tag.name == heads.c.name,
-                    head_tag.version_order == heads.c.max_order,
-                ),
-            )
-            .subquery("tag_heads")
-        )
-
-    def _run(self, stmt: Select[Any]) -> list[PactRow]:
-        rows = []
-        for r in self.session.execute(stmt):
-            rows.append(
-                PactRow(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    _aware(r[8]),
-                    r[9],
-                    None if r[10] is None else bool(r[10]),
-                    r[11],
-                    r[12],
-                    r[13],
-                )
-            )
-        return rows
+    def _run(self, stmt: Select[Any], params: dict[str, Any]) -> list[PactRow]:
+        make = PactRow._make
+        return [make(r) for r in self.session.execute(stmt, params)]
 
     def find_for_selector(
         self, provider_id: int, selector: Selector, consumers: Iterable[str] | None = None
     ) -> list[PactRow]:
         """The pacts one selector picks (the reference's `for_provider_and_consumer_version_selector`)."""
-        lpp = LatestPactPublicationIdForConsumerVersion
         names = (
             [selector.consumer] if selector.consumer else (list(consumers) if consumers is not None else None)
         )
-        none = null()
-
-        def finish(stmt: Select[Any]) -> Select[Any]:
-            if names is not None:
-                stmt = stmt.where(Pacticipant.name.in_(names))
-            return stmt
+        params: dict[str, Any] = {"provider_id": provider_id}
+        if names is not None:
+            params["names"] = names
+        by_name = names is not None
+        if selector.environment:
+            params["environment"] = selector.environment
+        in_env = bool(selector.environment)
 
         if selector.currently_deployed or selector.currently_supported or selector.in_environment:
-            parts = []
-            if selector.currently_deployed or not selector.currently_supported:
-                cdv, dv, e = CurrentlyDeployedVersionId, DeployedVersion, Environment
-                stmt = self._base(provider_id, e.name, e.production, dv.target, none, none)
-                stmt = (
-                    stmt.join(cdv, cdv.version_id == lpp.consumer_version_id)
-                    .join(dv, dv.id == cdv.deployed_version_id)
-                    .join(e, e.id == cdv.environment_id)
-                )
-                if selector.environment:
-                    stmt = stmt.where(e.name == selector.environment)
-                parts.append(finish(stmt))
-            if selector.currently_supported or not selector.currently_deployed:
-                rv, e2 = ReleasedVersion, aliased(Environment)
-                stmt = self._base(provider_id, e2.name, e2.production, none, none, none)
-                stmt = stmt.join(rv, rv.version_id == lpp.consumer_version_id).join(
-                    e2, e2.id == rv.environment_id
-                )
-                stmt = stmt.where(rv.support_ended_at.is_(None))
-                if selector.environment:
-                    stmt = stmt.where(e2.name == selector.environment)
-                parts.append(finish(stmt))
-            if len(parts) == 1:
-                return self._run(parts[0])
-            return self._run(union_all(*parts))  # type: ignore[arg-type]
+            deployed = bool(selector.currently_deployed or not selector.currently_supported)
+            released = bool(selector.currently_supported or not selector.currently_deployed)
+            return self._run(_environment_pacts(self.sqlite, deployed, released, in_env, by_name), params)
 
         if selector.latest_for_main_branch or (
             selector.latest is True and isinstance(selector.branch, (str, bool))
         ):
             if selector.latest_for_main_branch:
-                heads = self._branch_heads(provider_id, main=True)
+                which = "main"
             elif selector.branch is True:
-                heads = self._branch_heads(provider_id)
+                which = "all"
             else:
-                heads = self._branch_heads(provider_id, branch=str(selector.branch))
-            stmt = self._from_versions(provider_id, heads, none, none, none, heads.c.branch_name, none)
-            return self._run(finish(stmt))
+                which, params["branch"] = "named", str(selector.branch)
+            return self._run(_branch_head_pacts(self.sqlite, which, by_name, since=False), params)
         if selector.latest_for_tag and selector.tag:
-            return self._run(finish(self._latest_for_tag(provider_id, selector.tag)))
+            params["tag"] = selector.tag
+            return self._run(_tag_head_pacts(self.sqlite, True, by_name, since=False), params)
         if selector.all_for_tag and selector.tag:
-            stmt = self._base(provider_id, none, none, none, none, Tag.name).join(
-                Tag, and_(Tag.version_id == lpp.consumer_version_id, Tag.name == selector.tag)
-            )
-            return self._run(finish(stmt))
+            params["tag"] = selector.tag
+            return self._run(_all_for_tag_pacts(by_name), params)
         if selector.overall_latest:
-            latest = (
-                select(lpp.consumer_id.label("cid"), func.max(Version.order).label("max_order"))
-                .join(Version, Version.id == lpp.consumer_version_id)
-                .where(lpp.provider_id == provider_id)
-                .group_by(lpp.consumer_id)
-                .subquery("latest")
-            )
-            stmt = self._base(provider_id, none, none, none, none, none).join(
-                latest, and_(latest.c.cid == lpp.consumer_id, latest.c.max_order == Version.order)
-            )
-            return self._run(finish(stmt))
+            return self._run(_overall_latest_pacts(by_name), params)
         return []
 
-    def _latest_for_tag(self, provider_id: int, tag: str) -> Select[Any]:
-        heads = self._tag_heads(provider_id, tag)
-        return self._from_versions(provider_id, heads, null(), null(), null(), null(), heads.c.tag_name)
-
     def find_latest_for_tag(self, provider_id: int, tag: str, consumer: str | None) -> list[PactRow]:
-        stmt = self._latest_for_tag(provider_id, tag)
+        params: dict[str, Any] = {"provider_id": provider_id, "tag": tag}
         if consumer:
-            stmt = stmt.where(Pacticipant.name == consumer)
-        return self._run(stmt)
+            params["names"] = [consumer]
+        return self._run(_tag_head_pacts(self.sqlite, True, bool(consumer), since=False), params)
 
     def default_selector_plan(self, provider_id: int) -> tuple[list[str], dict[str, str], list[str]]:
         """Which default selector applies to each consumer of the provider (reference `default_selectors`):
         its main branch if that branch has a version, else the latest tagged with the main branch's name,
         else the overall latest. Returns (main-branch consumers, {consumer: tag}, overall-latest ones)."""
-        i = IntegrationModel
-        c = Pacticipant
-        has_branch = (
-            select(BranchHead.branch_id)
-            .where(BranchHead.pacticipant_id == c.id, BranchHead.branch_name == c.main_branch)
-            .exists()
-        )
-        has_tag = select(Tag.version_id).where(Tag.pacticipant_id == c.id, Tag.name == c.main_branch).exists()
-        rows = self.session.execute(
-            select(c.name, c.main_branch, has_branch, has_tag)
-            .join(i, i.consumer_id == c.id)
-            .where(i.provider_id == provider_id)
-            .order_by(c.name)
-        )
         main, tagged, latest = [], {}, []
-        for name, main_branch, branch_exists, tag_exists in rows:
+        for name, main_branch, branch_exists, tag_exists in self.session.execute(
+            _DEFAULT_PLAN, {"provider_id": provider_id}
+        ):
             if main_branch and branch_exists:
                 main.append(name)
             elif main_branch and tag_exists:
@@ -298,56 +160,13 @@ class VerifiablePactsRepository:
         return main, tagged, latest
 
     # --- pending ------------------------------------------------------------------------------------------
-    def verified_by_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
-        """Contents with a successful verification from a version of the provider's branch."""
+    def verified_for_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
+        """Contents successfully verified by a version of the provider's branch, or by another branch before
+        this branch was created (a new feature branch inherits what main already verified)."""
         if not pact_version_ids:
             return set()
-        v, bv = Verification, BranchVersion
-        return set(
-            self.session.scalars(
-                select(v.pact_version_id)
-                .distinct()
-                .join(
-                    bv,
-                    and_(
-                        bv.version_id == v.provider_version_id,
-                        bv.pacticipant_id == provider_id,
-                        bv.branch_name == branch,
-                    ),
-                )
-                .where(
-                    v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids)
-                )
-            )
-        )
-
-    def verified_by_other_branch_before(
-        self, provider_id: int, pact_version_ids: set[int], branch: str
-    ) -> set[int]:
-        """Contents successfully verified from another branch before this branch was created (a new
-        feature branch inherits what main already verified)."""
-        if not pact_version_ids:
-            return set()
-        v, bv = Verification, BranchVersion
-        created = self.session.scalar(
-            select(Branch.created_at).where(Branch.pacticipant_id == provider_id, Branch.name == branch)
-        )
-        stmt = (
-            select(v.pact_version_id)
-            .distinct()
-            .join(
-                bv,
-                and_(
-                    bv.version_id == v.provider_version_id,
-                    bv.pacticipant_id == provider_id,
-                    bv.branch_name != branch,
-                ),
-            )
-            .where(v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids))
-        )
-        if created is not None:
-            stmt = stmt.where(v.created_at < created)
-        return set(self.session.scalars(stmt))
+        params = {"provider_id": provider_id, "ids": list(pact_version_ids), "branch": branch}
+        return set(self.session.scalars(_VERIFIED_FOR_BRANCH, params))
 
     def verified_by_tags(
         self, provider_id: int, pact_version_ids: set[int], tags: list[str]
@@ -357,155 +176,389 @@ class VerifiablePactsRepository:
         result: dict[str, set[int]] = {t: set() for t in tags}
         if not pact_version_ids or not tags:
             return result
-        v = Verification
+        ids = list(pact_version_ids)
         for tag_name, pvid in self.session.execute(
-            select(Tag.name, v.pact_version_id)
-            .distinct()
-            .join(Tag, Tag.version_id == v.provider_version_id)
-            .where(
-                v.provider_id == provider_id,
-                v.success.is_(True),
-                v.pact_version_id.in_(pact_version_ids),
-                Tag.name.in_(tags),
-            )
+            _VERIFIED_BY_TAGS, {"provider_id": provider_id, "ids": ids, "tags": tags}
         ):
             result[tag_name].add(pvid)
         first_used = dict(
-            self.session.execute(
-                select(Tag.name, func.min(Tag.created_at))
-                .where(Tag.pacticipant_id == provider_id, Tag.name.in_(tags))
-                .group_by(Tag.name)
-            ).all()
+            self.session.execute(_TAGS_FIRST_USED, {"provider_id": provider_id, "tags": tags}).all()
         )
         for tag in tags:
-            stmt = (
-                select(v.pact_version_id)
-                .distinct()
-                .join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name != tag))
-                .where(
-                    v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids)
-                )
-            )
+            params = {"provider_id": provider_id, "ids": ids, "tag": tag}
             if first_used.get(tag) is not None:
-                stmt = stmt.where(v.created_at < first_used[tag])
-            result[tag] |= set(self.session.scalars(stmt))
+                params["before"] = first_used[tag]
+                stmt = _VERIFIED_BY_OTHER_TAG_BEFORE
+            else:
+                stmt = _VERIFIED_BY_OTHER_TAG
+            result[tag] |= set(self.session.scalars(stmt, params))
         return result
 
     def verified_by_any(self, provider_id: int, pact_version_ids: set[int]) -> set[int]:
         if not pact_version_ids:
             return set()
-        v = Verification
-        return set(
-            self.session.scalars(
-                select(v.pact_version_id)
-                .distinct()
-                .where(
-                    v.provider_id == provider_id, v.success.is_(True), v.pact_version_id.in_(pact_version_ids)
-                )
-            )
-        )
+        params = {"provider_id": provider_id, "ids": list(pact_version_ids)}
+        return set(self.session.scalars(_VERIFIED_BY_ANY, params))
 
     # --- WIP ----------------------------------------------------------------------------------------------
     def wip_candidates(self, provider_id: int, since: datetime) -> list[PactRow]:
         """Pacts of the latest version of every consumer branch and every consumer tag, created since."""
-        lpp = LatestPactPublicationIdForConsumerVersion
-        heads = self._branch_heads(provider_id)
-        by_branch = self._from_versions(
-            provider_id, heads, null(), null(), null(), heads.c.branch_name, null()
-        )
-        tag_heads = self._tag_heads(provider_id)
-        by_tag = self._from_versions(
-            provider_id, tag_heads, null(), null(), null(), null(), tag_heads.c.tag_name
-        )
-        by_branch = by_branch.where(lpp.created_at > since)
-        by_tag = by_tag.where(lpp.created_at > since)
-        return self._run(union_all(by_branch, by_tag))  # type: ignore[arg-type]
+        return self._run(_wip_candidates(self.sqlite), {"provider_id": provider_id, "since": since})
 
     def wip_verified_for_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
         """Contents no longer WIP for this provider branch: successfully verified (not as WIP) by the branch,
         or by another branch before the branch's first version (both within the look-back window)."""
         if not pact_version_ids:
             return set()
-        v, bv = Verification, BranchVersion
-        cutoff = datetime.now(UTC) - WIP_VERIFIED_LOOKBACK
-        base = (
-            select(v.pact_version_id)
-            .distinct()
-            .where(
-                v.provider_id == provider_id,
-                v.success.is_(True),
-                v.wip.is_(False),
-                v.pact_version_id.in_(pact_version_ids),
-            )
-        )
-        by_branch = base.join(
-            bv,
-            and_(
-                bv.version_id == v.provider_version_id,
-                bv.pacticipant_id == provider_id,
-                bv.branch_name == branch,
-            ),
-        ).where(v.execution_date >= cutoff)
-        # The branch's first version, found through the (pacticipant, branch, order) and (pacticipant, order)
-        # indexes; no branch yet means no limit (any earlier verification counts), as in the reference.
-        first_order = (
-            select(func.min(BranchVersion.version_order))
-            .where(BranchVersion.pacticipant_id == provider_id, BranchVersion.branch_name == branch)
-            .scalar_subquery()
-        )
-        first_version_created = func.coalesce(
-            select(Version.created_at)
-            .where(Version.pacticipant_id == provider_id, Version.order == first_order)
-            .scalar_subquery(),
-            datetime(9999, 12, 31, tzinfo=UTC),
-        )
-        by_other = base.join(
-            bv,
-            and_(
-                bv.version_id == v.provider_version_id,
-                bv.pacticipant_id == provider_id,
-                bv.branch_name != branch,
-            ),
-        ).where(v.created_at < first_version_created)
-        return set(self.session.scalars(union_all(by_branch, by_other)))
+        params = {
+            "provider_id": provider_id,
+            "ids": list(pact_version_ids),
+            "branch": branch,
+            "cutoff": datetime.now(UTC) - WIP_VERIFIED_LOOKBACK,
+        }
+        return set(self.session.scalars(_WIP_VERIFIED_FOR_BRANCH, params))
 
     def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
         if not pact_version_ids:
             return set()
-        v = Verification
-        base = (
-            select(v.pact_version_id)
-            .distinct()
-            .where(
-                v.provider_id == provider_id,
-                v.success.is_(True),
-                v.wip.is_(False),
-                v.pact_version_id.in_(pact_version_ids),
-            )
-        )
-        by_tag = base.join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name == tag))
-        first_used = (
-            select(func.min(Tag.created_at))
-            .where(Tag.pacticipant_id == provider_id, Tag.name == tag)
-            .scalar_subquery()
-        )
-        by_other = base.join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name != tag)).where(
-            or_(first_used.is_(None), v.created_at < first_used)
-        )
-        return set(self.session.scalars(union_all(by_tag, by_other)))
+        params = {"provider_id": provider_id, "ids": list(pact_version_ids), "tag": tag}
+        return set(self.session.scalars(_WIP_VERIFIED_FOR_TAG, params))
 
 
-def _pact_columns() -> tuple[Any, ...]:
-    """The row every selection returns (`_base` and `_from_versions` differ only in how they reach it)."""
-    lpp = LatestPactPublicationIdForConsumerVersion
-    return (
+# --- statements -----------------------------------------------------------------------------------------
+# Bound parameters: provider_id, and as each shape needs: names (consumer names), branch, tag, environment,
+# since, ids (pact version ids), tags, cutoff, before.
+
+
+def _ids(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+_PROVIDER_ID: BindParameter[int] = bindparam("provider_id")
+
+
+def _by_key(column: Any, sqlite: bool) -> Any:
+    """`column`, kept from choosing the join order on SQLite.
+
+    SQLite has no statistics (nothing runs ANALYZE), so it takes `provider_id = ?` for ~10 rows and starts
+    from every pact of the provider (1,650 on the benchmark history), probing the heads for each, instead
+    of starting from the few heads and reaching their pacts by primary key; `+column` is SQLite's way of
+    saying "no index for this term". PostgreSQL has statistics and picks its own plan.
+    """
+    if not sqlite:
+        return column
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
+def _pacts_from(
+    sqlite: bool, version_id: Any, *extra: Any, version: Any = Version
+) -> tuple[tuple[Any, ...], list[tuple[Any, Any]]]:
+    """The columns every selection returns, and the joins that reach them from `version_id` (the consumer
+    versions a selector names): the pact by primary key, then its version (unless the selection already
+    joined it as `version`) and its content."""
+    lpp = _lpp
+    columns = (
         lpp.consumer_id,
         Pacticipant.name,
         Pacticipant.main_branch,
-        Version.id,
-        Version.number,
-        Version.order,
+        version.id,
+        version.number,
+        version.order,
         lpp.pact_version_id,
         PactVersion.sha,
-        lpp.created_at,
+        *extra,
     )
+    joins: list[tuple[Any, Any]] = [
+        (lpp, and_(lpp.consumer_version_id == version_id, _by_key(lpp.provider_id, sqlite) == _PROVIDER_ID))
+    ]
+    if version is Version:
+        # After the pact, so only the versions that have one are read.
+        joins.append((Version, Version.id == _by_key(lpp.consumer_version_id, sqlite)))
+    joins.append((PactVersion, PactVersion.id == lpp.pact_version_id))
+    return columns, joins
+
+
+def _joined(stmt: Select[Any], joins: Iterable[tuple[Any, Any]]) -> Select[Any]:
+    for target, onclause in joins:
+        stmt = stmt.join(target, onclause)
+    return stmt
+
+
+def _consumers_of_provider() -> Select[Any]:
+    return select(IntegrationModel.consumer_id).where(IntegrationModel.provider_id == _PROVIDER_ID)
+
+
+def _named(stmt: Select[Any], by_name: bool) -> Select[Any]:
+    return stmt.where(Pacticipant.name.in_(_ids("names"))) if by_name else stmt
+
+
+@cache
+def _branch_head_pacts(sqlite: bool, which: str, by_name: bool, since: bool) -> Select[Any]:
+    """Pacts at the heads of the provider's consumers' branches: their main branches, one named branch
+    (`branch`), or all.
+
+    The head, not the newest version with a pact for this provider: a head without one selects nothing,
+    because that is how a consumer drops an integration (reference `for_branch_heads`,
+    `latest_for_main_branches`, `for_all_branch_heads`; pact_broker 6dac495e, PR #668). Pinned by
+    tests/broker/test_for_verification_heads.py.
+    """
+    bh, c = BranchHead, Pacticipant
+    on_head = bh.pacticipant_id == c.id
+    if which == "main":
+        on_head = and_(on_head, bh.branch_name == c.main_branch)
+    elif which == "named":
+        on_head = and_(on_head, bh.branch_name == bindparam("branch"))
+    columns, joins = _pacts_from(sqlite, bh.version_id, null(), null(), null(), bh.branch_name, null())
+    stmt = (
+        select(*columns)
+        .select_from(IntegrationModel)
+        .join(c, c.id == IntegrationModel.consumer_id)
+        .join(bh, on_head)
+        .where(IntegrationModel.provider_id == _PROVIDER_ID)
+    )
+    stmt = _named(_joined(stmt, joins), by_name)
+    return stmt.where(_lpp.created_at > bindparam("since")) if since else stmt
+
+
+@cache
+def _tag_head_pacts(sqlite: bool, one_tag: bool, by_name: bool, since: bool) -> Select[Any]:
+    """Pacts of the latest version with each tag (or with one tag, `tag`) of the provider's consumers,
+    whether or not it has a pact for this provider (reference `for_latest_consumer_versions_with_tag`,
+    `for_all_tag_heads`; pact_broker 374c77ce), for the same reason as `_branch_head_pacts`."""
+    t = Tag
+    heads = select(
+        t.pacticipant_id.label("pid"), t.name.label("name"), func.max(t.version_order).label("max_order")
+    ).where(t.pacticipant_id.in_(_consumers_of_provider()))
+    if one_tag:
+        heads = heads.where(t.name == bindparam("tag"))
+    head_tags = heads.group_by(t.pacticipant_id, t.name).subquery("head_tags")
+    # The head tag row itself names the version: (pacticipant_id, name, version_order) is indexed.
+    head_tag = aliased(Tag)
+    columns, joins = _pacts_from(
+        sqlite, head_tag.version_id, null(), null(), null(), null(), head_tags.c.name
+    )
+    stmt = (
+        select(*columns)
+        .select_from(head_tags)
+        .join(
+            head_tag,
+            and_(
+                head_tag.pacticipant_id == head_tags.c.pid,
+                head_tag.name == head_tags.c.name,
+                head_tag.version_order == head_tags.c.max_order,
+            ),
+        )
+    )
+    stmt = _joined(stmt, joins).join(Pacticipant, Pacticipant.id == _lpp.consumer_id)
+    stmt = _named(stmt, by_name)
+    return stmt.where(_lpp.created_at > bindparam("since")) if since else stmt
+
+
+@cache
+def _environment_pacts(sqlite: bool, deployed: bool, released: bool, in_env: bool, by_name: bool) -> Any:
+    """Pacts of the versions currently deployed and/or released (and supported) [in `environment`]."""
+    parts = []
+    # From the provider's consumers: SQLite (no statistics) would otherwise read every pact there is and
+    # probe the deployments of each.
+    consumers = (
+        select()
+        .select_from(IntegrationModel)
+        .join(Pacticipant, Pacticipant.id == IntegrationModel.consumer_id)
+        .where(IntegrationModel.provider_id == _PROVIDER_ID)
+    )
+    if deployed:
+        cdv, dv, e = CurrentlyDeployedVersionId, DeployedVersion, Environment
+        columns, joins = _pacts_from(sqlite, cdv.version_id, e.name, e.production, dv.target, null(), null())
+        stmt = consumers.add_columns(*columns).join(cdv, cdv.pacticipant_id == Pacticipant.id)
+        stmt = _joined(stmt, joins)
+        stmt = stmt.join(dv, dv.id == cdv.deployed_version_id).join(e, e.id == cdv.environment_id)
+        if in_env:
+            stmt = stmt.where(e.name == bindparam("environment"))
+        parts.append(_named(stmt, by_name))
+    if released:
+        rv, e = ReleasedVersion, Environment
+        columns, joins = _pacts_from(sqlite, rv.version_id, e.name, e.production, null(), null(), null())
+        stmt = consumers.add_columns(*columns).join(
+            rv, and_(rv.pacticipant_id == Pacticipant.id, rv.support_ended_at.is_(None))
+        )
+        stmt = _joined(stmt, joins).join(e, e.id == rv.environment_id)
+        if in_env:
+            stmt = stmt.where(e.name == bindparam("environment"))
+        parts.append(_named(stmt, by_name))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def _provider_pacts(*extra: Any) -> Select[Any]:
+    """Every pact of the provider (the selectors that are not about heads or environments)."""
+    lpp = _lpp
+    return (
+        select(
+            lpp.consumer_id,
+            Pacticipant.name,
+            Pacticipant.main_branch,
+            Version.id,
+            Version.number,
+            Version.order,
+            lpp.pact_version_id,
+            PactVersion.sha,
+            *extra,
+        )
+        .select_from(lpp)
+        .join(Pacticipant, Pacticipant.id == lpp.consumer_id)
+        .join(Version, Version.id == lpp.consumer_version_id)
+        .join(PactVersion, PactVersion.id == lpp.pact_version_id)
+        .where(lpp.provider_id == _PROVIDER_ID)
+    )
+
+
+@cache
+def _all_for_tag_pacts(by_name: bool) -> Select[Any]:
+    stmt = _provider_pacts(null(), null(), null(), null(), Tag.name).join(
+        Tag, and_(Tag.version_id == _lpp.consumer_version_id, Tag.name == bindparam("tag"))
+    )
+    return _named(stmt, by_name)
+
+
+@cache
+def _overall_latest_pacts(by_name: bool) -> Select[Any]:
+    lpp = _lpp
+    latest = (
+        select(lpp.consumer_id.label("cid"), func.max(Version.order).label("max_order"))
+        .join(Version, Version.id == lpp.consumer_version_id)
+        .where(lpp.provider_id == _PROVIDER_ID)
+        .group_by(lpp.consumer_id)
+        .subquery("latest")
+    )
+    stmt = _provider_pacts(null(), null(), null(), null(), null()).join(
+        latest, and_(latest.c.cid == lpp.consumer_id, latest.c.max_order == Version.order)
+    )
+    return _named(stmt, by_name)
+
+
+@cache
+def _wip_candidates(sqlite: bool) -> Any:
+    by_branch = _branch_head_pacts(sqlite, "all", by_name=False, since=True)
+    by_tag = _tag_head_pacts(sqlite, one_tag=False, by_name=False, since=True)
+    return union_all(by_branch, by_tag)
+
+
+def _default_plan() -> Any:
+    c = Pacticipant
+    has_branch = (
+        select(BranchHead.branch_id)
+        .where(BranchHead.pacticipant_id == c.id, BranchHead.branch_name == c.main_branch)
+        .exists()
+    )
+    has_tag = select(Tag.version_id).where(Tag.pacticipant_id == c.id, Tag.name == c.main_branch).exists()
+    return (
+        select(c.name, c.main_branch, has_branch, has_tag)
+        .join(IntegrationModel, IntegrationModel.consumer_id == c.id)
+        .where(IntegrationModel.provider_id == _PROVIDER_ID)
+        .order_by(c.name)
+    )
+
+
+def _successful(*, wip_too: bool = True) -> Select[Any]:
+    """Distinct contents among `ids` the provider verified successfully (excluding WIP runs unless
+    `wip_too`)."""
+    v = Verification
+    stmt = (
+        select(v.pact_version_id)
+        .distinct()
+        .where(v.provider_id == _PROVIDER_ID, v.success.is_(True), v.pact_version_id.in_(_ids("ids")))
+    )
+    return stmt if wip_too else stmt.where(v.wip.is_(False))
+
+
+def _on_branch(branch_is: bool) -> Any:
+    """Join condition: the verification's provider version is (or is not) on the provider's `branch`."""
+    bv = BranchVersion
+    name = bv.branch_name == bindparam("branch") if branch_is else bv.branch_name != bindparam("branch")
+    on = and_(bv.version_id == Verification.provider_version_id, bv.pacticipant_id == _PROVIDER_ID, name)
+    return bv, on
+
+
+def _verified_for_branch() -> Any:
+    branch_created = func.coalesce(
+        select(Branch.created_at)
+        .where(Branch.pacticipant_id == _PROVIDER_ID, Branch.name == bindparam("branch"))
+        .scalar_subquery(),
+        _END_OF_TIME,
+    )
+    by_branch = _successful().join(*_on_branch(True))
+    by_other = _successful().join(*_on_branch(False)).where(Verification.created_at < branch_created)
+    return union_all(by_branch, by_other)
+
+
+def _wip_verified_for_branch() -> Any:
+    # The branch's first version, found through the (pacticipant, branch, order) and (pacticipant, order)
+    # indexes; no branch yet means no limit (any earlier verification counts), as in the reference.
+    first_order = (
+        select(func.min(BranchVersion.version_order))
+        .where(BranchVersion.pacticipant_id == _PROVIDER_ID, BranchVersion.branch_name == bindparam("branch"))
+        .scalar_subquery()
+    )
+    first_version_created = func.coalesce(
+        select(Version.created_at)
+        .where(Version.pacticipant_id == _PROVIDER_ID, Version.order == first_order)
+        .scalar_subquery(),
+        _END_OF_TIME,
+    )
+    v = Verification
+    by_branch = (
+        _successful(wip_too=False).join(*_on_branch(True)).where(v.execution_date >= bindparam("cutoff"))
+    )
+    by_other = _successful(wip_too=False).join(*_on_branch(False)).where(v.created_at < first_version_created)
+    return union_all(by_branch, by_other)
+
+
+def _wip_verified_for_tag() -> Any:
+    v = Verification
+    first_used = (
+        select(func.min(Tag.created_at))
+        .where(Tag.pacticipant_id == _PROVIDER_ID, Tag.name == bindparam("tag"))
+        .scalar_subquery()
+    )
+    by_tag = _successful(wip_too=False).join(
+        Tag, and_(Tag.version_id == v.provider_version_id, Tag.name == bindparam("tag"))
+    )
+    by_other = (
+        _successful(wip_too=False)
+        .join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name != bindparam("tag")))
+        .where(first_used.is_(None) | (v.created_at < first_used))
+    )
+    return union_all(by_tag, by_other)
+
+
+def _verified_by_other_tag(before: bool) -> Select[Any]:
+    v = Verification
+    other_tag = and_(Tag.version_id == v.provider_version_id, Tag.name != bindparam("tag"))
+    stmt = _successful().join(Tag, other_tag)
+    return stmt.where(v.created_at < bindparam("before")) if before else stmt
+
+
+_PROVIDER = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == bindparam("name"))
+_ENVIRONMENT_NAMES = select(Environment.name)
+_DEFAULT_PLAN = _default_plan()
+_VERIFIED_FOR_BRANCH = _verified_for_branch()
+_VERIFIED_BY_TAGS = (
+    select(Tag.name, Verification.pact_version_id)
+    .distinct()
+    .join(Tag, Tag.version_id == Verification.provider_version_id)
+    .where(
+        Verification.provider_id == _PROVIDER_ID,
+        Verification.success.is_(True),
+        Verification.pact_version_id.in_(_ids("ids")),
+        Tag.name.in_(_ids("tags")),
+    )
+)
+_TAGS_FIRST_USED = (
+    select(Tag.name, func.min(Tag.created_at))
+    .where(Tag.pacticipant_id == _PROVIDER_ID, Tag.name.in_(_ids("tags")))
+    .group_by(Tag.name)
+)
+_VERIFIED_BY_OTHER_TAG = _verified_by_other_tag(before=False)
+_VERIFIED_BY_OTHER_TAG_BEFORE = _verified_by_other_tag(before=True)
+_VERIFIED_BY_ANY = _successful()
+_WIP_VERIFIED_FOR_BRANCH = _wip_verified_for_branch()
+_WIP_VERIFIED_FOR_TAG = _wip_verified_for_tag()

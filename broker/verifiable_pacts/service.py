@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,12 @@ def _resolved(selector: Selector, row: PactRow, fallback_used: bool = False) -> 
         environment,
         fallback_used,
     )
+
+
+@lru_cache(maxsize=4096)
+def _head_selector(tag: str | None, branch: str | None) -> Selector:
+    """The selector a WIP candidate is described by; built once per name (a request has hundreds)."""
+    return Selector(latest=True, tag=tag) if tag else Selector(latest=True, branch=branch)
 
 
 def _pact_sort_key(pact: VerifiablePact) -> tuple[str, str, int]:
@@ -158,9 +165,7 @@ class VerifiablePactsService:
         repo = self.repository
         branch, tags = query.provider_version_branch, query.provider_version_tags
         if branch is not None:
-            verified = repo.verified_by_branch(
-                provider.id, ids, branch
-            ) | repo.verified_by_other_branch_before(provider.id, ids, branch)
+            verified = repo.verified_for_branch(provider.id, ids, branch)
             for p in pacts:
                 p.pending = p.pact_version_id not in verified
                 p.provider_branch = branch
@@ -198,12 +203,7 @@ class VerifiablePactsService:
             for c in candidates:
                 if c.pact_version_id in verified:
                     continue
-                sel = (
-                    Selector(latest=True, tag=c.tag_name)
-                    if c.tag_name
-                    else Selector(latest=True, branch=c.branch_name)
-                )
-                pact = self._pact(provider, c, [_resolved(sel, c)])
+                pact = self._pact(provider, c, [_resolved(_head_selector(c.tag_name, c.branch_name), c)])
                 pact.wip, pact.pending = True, True
                 make(pact)
                 wip.append(pact)
