@@ -54,7 +54,7 @@ def _answer(provider: str, body: dict[str, Any], session: Any, urls: Urls, depre
     return HalResponse(
         {
             "_embedded": {
-                "pacts": [_pact(p, urls, query.include_pending_status, deprecated) for p in pacts],
+                "pacts": [_cached_pact(p, urls, query.include_pending_status, deprecated) for p in pacts],
             },
             "_links": {
                 "self": link(
@@ -63,6 +63,40 @@ def _answer(provider: str, body: dict[str, Any], session: Any, urls: Urls, depre
             },
         }
     )
+
+
+# A provider's builds ask for the same pacts over and over, and a pact's JSON (two URLs, a metadata token,
+# up to six sentences of notices) costs more to build than to look up: each is kept, keyed by everything
+# it is made of. Bounded; emptied when full rather than tracking use (a refill costs one response).
+_PACT_JSON: dict[tuple[Any, ...], dict[str, Any]] = {}
+_PACT_JSON_LIMIT = 4096
+
+
+def _cached_pact(
+    pact: VerifiablePact, urls: Urls, include_pending_status: bool, deprecated: bool
+) -> dict[str, Any]:
+    key = (
+        urls.base,
+        include_pending_status,
+        deprecated,
+        pact.consumer_name,
+        pact.provider_name,
+        pact.consumer_version,
+        pact.consumer_main_branch,
+        pact.pact_version_sha,
+        tuple(pact.selectors),
+        pact.pending,
+        pact.wip,
+        tuple(pact.pending_provider_tags),
+        tuple(pact.non_pending_provider_tags),
+        pact.provider_branch,
+    )
+    found = _PACT_JSON.get(key)
+    if found is None:
+        if len(_PACT_JSON) >= _PACT_JSON_LIMIT:
+            _PACT_JSON.clear()
+        found = _PACT_JSON[key] = _pact(pact, urls, include_pending_status, deprecated)
+    return found
 
 
 def _metadata(pact: VerifiablePact) -> dict[str, Any]:

@@ -135,6 +135,8 @@ def _production_cmp(x: ResolvedSelector, y: ResolvedSelector) -> int:
 
 
 def sort_selectors(selectors: list[ResolvedSelector]) -> list[ResolvedSelector]:
+    if len(selectors) < 2:  # most pacts have one; skip building the comparison keys
+        return list(selectors)
     return sorted(selectors, key=functools.cmp_to_key(compare_selectors))
 
 
