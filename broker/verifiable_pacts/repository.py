@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     null,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
@@ -84,6 +85,7 @@ class VerifiablePactsRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self._planning_per_call = False
 
     def find_provider(self, name: str) -> ProviderRef | None:
         row = self.session.execute(_PROVIDER, {"name": name}).first()
@@ -159,12 +161,26 @@ class VerifiablePactsRepository:
                 latest.append(name)
         return main, tagged, latest
 
+    def _plan_each_call(self) -> None:
+        """PostgreSQL: plan the "verified" statements for their actual values, for this transaction.
+
+        psycopg prepares a statement from its fifth run on, and PostgreSQL then switches to a generic plan.
+        For these (a few hundred content ids, the provider's branch unknown) it guesses the branch has one
+        version and walks all of that version's verifications, filtering on the ids: on the full benchmark
+        history 4 ms instead of 1.5 (pending) and 25 ms instead of 2 (WIP). The selections run before this,
+        and keep their generic plans, which are right and skip 1 ms of planning each.
+        """
+        if not self.sqlite and not self._planning_per_call:
+            self.session.execute(_PLAN_EACH_CALL)
+            self._planning_per_call = True
+
     # --- pending ------------------------------------------------------------------------------------------
     def verified_for_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
         """Contents successfully verified by a version of the provider's branch, or by another branch before
         this branch was created (a new feature branch inherits what main already verified)."""
         if not pact_version_ids:
             return set()
+        self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids), "branch": branch}
         return set(self.session.scalars(_VERIFIED_FOR_BRANCH, params))
 
@@ -176,6 +192,7 @@ class VerifiablePactsRepository:
         result: dict[str, set[int]] = {t: set() for t in tags}
         if not pact_version_ids or not tags:
             return result
+        self._plan_each_call()
         ids = list(pact_version_ids)
         for tag_name, pvid in self.session.execute(
             _VERIFIED_BY_TAGS, {"provider_id": provider_id, "ids": ids, "tags": tags}
@@ -197,6 +214,7 @@ class VerifiablePactsRepository:
     def verified_by_any(self, provider_id: int, pact_version_ids: set[int]) -> set[int]:
         if not pact_version_ids:
             return set()
+        self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids)}
         return set(self.session.scalars(_VERIFIED_BY_ANY, params))
 
@@ -210,6 +228,7 @@ class VerifiablePactsRepository:
         or by another branch before the branch's first version (both within the look-back window)."""
         if not pact_version_ids:
             return set()
+        self._plan_each_call()
         params = {
             "provider_id": provider_id,
             "ids": list(pact_version_ids),
@@ -221,6 +240,7 @@ class VerifiablePactsRepository:
     def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
         if not pact_version_ids:
             return set()
+        self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids), "tag": tag}
         return set(self.session.scalars(_WIP_VERIFIED_FOR_TAG, params))
 
@@ -537,6 +557,7 @@ def _verified_by_other_tag(before: bool) -> Select[Any]:
     return stmt.where(v.created_at < bindparam("before")) if before else stmt
 
 
+_PLAN_EACH_CALL = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _PROVIDER = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == bindparam("name"))
 _ENVIRONMENT_NAMES = select(Environment.name)
 _DEFAULT_PLAN = _default_plan()

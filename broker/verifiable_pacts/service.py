@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -74,11 +73,14 @@ class VerifiablePactsService:
             raise NotFound(f"No provider with name '{provider_name}' found")
         selected = self._selected(provider, query.consumer_version_selectors)
         pacts = self._merge(provider, selected)
+        # Every pact first, then what was verified (the repository plans those statements differently).
+        since = query.include_wip_pacts_since
+        candidates: list[PactRow] = []
+        if since is not None and (query.provider_version_branch is not None or query.provider_version_tags):
+            candidates = self.repository.wip_candidates(provider.id, since)
         if query.include_pending_status:
             self._set_pending(provider, pacts, query)
-        wip: list[VerifiablePact] = []
-        if query.include_wip_pacts_since is not None:
-            wip = self._wip(provider, pacts, query, query.include_wip_pacts_since)
+        wip = self._wip(provider, pacts, query, candidates) if candidates else []
         return pacts + wip
 
     # --- selection ----------------------------------------------------------------------------------------
@@ -187,13 +189,10 @@ class VerifiablePactsService:
         provider: ProviderRef,
         explicit: list[VerifiablePact],
         query: PactsForVerificationQuery,
-        since: datetime,
+        candidates: list[PactRow],
     ) -> list[VerifiablePact]:
         branch, tags = query.provider_version_branch, query.provider_version_tags
-        if branch is None and not tags:
-            return []
         repo = self.repository
-        candidates = repo.wip_candidates(provider.id, since)
         selected = {(p.consumer_id, p.pact_version_sha) for p in explicit}
         candidates = [c for c in candidates if (c.consumer_id, c.pact_version_sha) not in selected]
         ids = {c.pact_version_id for c in candidates}
