@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from broker.db.models import Pacticipant, utcnow
 from broker.db.sql import attach, per_dialect
 
 _BY_NAME = select(Pacticipant).where(Pacticipant.name == bindparam("name"))
-_BY_NAMES = select(Pacticipant).where(Pacticipant.name.in_(bindparam("names", expanding=True)))
 _INSERT = per_dialect(
     lambda dialect: (
         dialect.insert(Pacticipant.__table__)
@@ -25,8 +25,18 @@ def find_by_name(session: Session, name: str) -> Pacticipant | None:
     return session.execute(_BY_NAME, {"name": name}).scalar_one_or_none()
 
 
+@lru_cache(maxsize=16)
+def _by_names(count: int) -> Select[Pacticipant]:
+    # One bind per name, not an expanding IN: expanding re-renders the SQL on every execution.
+    return select(Pacticipant).where(Pacticipant.name.in_([bindparam(f"name_{i}") for i in range(count)]))
+
+
 def find_by_names(session: Session, names: Sequence[str]) -> dict[str, Pacticipant]:
-    rows = session.execute(_BY_NAMES, {"names": list(names)}).scalars()
+    unique = list(dict.fromkeys(names))
+    if not unique:
+        return {}
+    params = {f"name_{i}": name for i, name in enumerate(unique)}
+    rows = session.execute(_by_names(len(unique)), params).scalars()
     return {p.name: p for p in rows}
 
 

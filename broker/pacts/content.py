@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from broker.errors import Conflict
@@ -33,6 +35,39 @@ def content_that_affects_verification(pact: dict[str, Any]) -> dict[str, Any]:
 
 def sha(pact: dict[str, Any]) -> str:
     return hashlib.sha1(_canonical(content_that_affects_verification(pact)).encode()).hexdigest()
+
+
+class _ShaByText:
+    """`sha` remembered by the published text: CI builds publish the same pact over and over, and
+    canonicalising it (sorting and dumping every interaction) costs more than finding the text here.
+    Bounded by the characters it holds, least recently used first out."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.shas: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, text: str, pact: dict[str, Any]) -> str:
+        with self.lock:
+            found = self.shas.get(text)
+            if found is not None:
+                self.shas.move_to_end(text)
+                return found
+        computed = sha(pact)
+        if len(text) <= self.max_chars // 8:
+            with self.lock:
+                if text not in self.shas:
+                    self.shas[text] = computed
+                    self.chars += len(text)
+                    while self.chars > self.max_chars:
+                        evicted, _ = self.shas.popitem(last=False)
+                        self.chars -= len(evicted)
+        return computed
+
+
+# `sha(pact)` of the pact parsed from `text`, which must be the text `pact` was parsed from.
+sha_of_text = _ShaByText(max_chars=16_000_000)
 
 
 def interaction_id(interaction: Any) -> str:

@@ -173,7 +173,8 @@ def _parse_contract(raw: dict[str, Any], key: str, pacticipant_name: Any, add: A
                 ok = False
     if not ok or pact is None:
         return None
-    return Contract(str(consumer), str(provider), pact, pact_content.sha(pact), merge=on_conflict == "merge")
+    sha = pact_content.sha_of_text(text, pact)
+    return Contract(str(consumer), str(provider), pact, sha, merge=on_conflict == "merge")
 
 
 def publish(
@@ -191,7 +192,7 @@ def publish(
     version, created = version_repo.find_or_create(
         session, consumer.id, request.version_number, build_url=request.build_url, likely_new=True
     )
-    if request.build_url is not None:
+    if request.build_url is not None and version.build_url != request.build_url:
         version.build_url = request.build_url
     if request.branch:
         versions.add_to_branch(session, consumer, version, request.branch)

@@ -171,6 +171,10 @@ def find_branch(session: Session, pacticipant_id: int, name: str) -> Branch | No
     ).scalar_one_or_none()
 
 
+_BRANCH_ID = select(Branch.__table__.c.id).where(
+    Branch.__table__.c.pacticipant_id == bindparam("pacticipant_id"),
+    Branch.__table__.c.name == bindparam("name"),
+)
 _INSERT_BRANCH = per_dialect(
     lambda dialect: (
         dialect.insert(Branch.__table__)
@@ -180,19 +184,17 @@ _INSERT_BRANCH = per_dialect(
 )
 
 
-def find_or_create_branch(session: Session, pacticipant_id: int, name: str) -> Branch:
-    """Race-free; looks first, as most publications go to a branch that exists."""
-    existing = find_branch(session, pacticipant_id, name)
+def find_or_create_branch(session: Session, pacticipant_id: int, name: str) -> int:
+    """The branch's id. Race-free; looks first, as most publications go to a branch that exists."""
+    key = {"pacticipant_id": pacticipant_id, "name": name}
+    existing = session.execute(_BRANCH_ID, key).scalar_one_or_none()
     if existing is not None:
-        return existing
+        return int(existing)
     now = utcnow()
-    values = {"pacticipant_id": pacticipant_id, "name": name, "created_at": now, "updated_at": now}
-    inserted = session.execute(_INSERT_BRANCH(session), values).first()
-    if inserted is None:
-        branch = find_branch(session, pacticipant_id, name)
-        assert branch is not None
-        return branch
-    return attach(session, Branch(id=inserted.id, **values))
+    inserted = session.execute(_INSERT_BRANCH(session), {**key, "created_at": now, "updated_at": now}).first()
+    if inserted is None:  # a concurrent request created it first
+        return int(session.execute(_BRANCH_ID, key).scalar_one())
+    return int(inserted.id)
 
 
 def find_branch_version(session: Session, branch_id: int, version_id: int) -> BranchVersion | None:
@@ -211,21 +213,23 @@ _INSERT_BRANCH_VERSION = per_dialect(
 )
 
 
-def add_to_branch(session: Session, version: Version, branch: Branch) -> tuple[BranchVersion, bool]:
+def add_to_branch(
+    session: Session, version: Version, branch_id: int, branch_name: str
+) -> tuple[BranchVersion, bool]:
     """Adds the version to the branch and moves the branch head if this version is newer."""
     now = utcnow()
     values = {
-        "branch_id": branch.id,
+        "branch_id": branch_id,
         "version_id": version.id,
         "pacticipant_id": version.pacticipant_id,
-        "branch_name": branch.name,
+        "branch_name": branch_name,
         "version_order": version.order,
         "created_at": now,
         "updated_at": now,
     }
     inserted = session.execute(_INSERT_BRANCH_VERSION(session), values).first()
     if inserted is None:
-        branch_version = find_branch_version(session, branch.id, version.id)
+        branch_version = find_branch_version(session, branch_id, version.id)
         assert branch_version is not None
         return branch_version, False
     branch_version = attach(session, BranchVersion(id=inserted.id, **values))

@@ -68,8 +68,8 @@ def add_to_branch(
     session: Session, pacticipant: Pacticipant, version: Version, branch_name: str
 ) -> tuple[BranchVersion, bool]:
     check_name("branch", branch_name, "branch name")
-    branch = repository.find_or_create_branch(session, pacticipant.id, branch_name)
-    result = repository.add_to_branch(session, version, branch)
+    branch_id = repository.find_or_create_branch(session, pacticipant.id, branch_name)
+    result = repository.add_to_branch(session, version, branch_id, branch_name)
     pacticipants.maybe_set_main_branch(pacticipant, branch_name)
     return result
 
