@@ -18,15 +18,19 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
+    Integer,
     Select,
     and_,
+    any_,
     bindparam,
     func,
     null,
     select,
     text,
+    true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -182,7 +186,7 @@ class VerifiablePactsRepository:
             return set()
         self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids), "branch": branch}
-        return set(self.session.scalars(_VERIFIED_FOR_BRANCH, params))
+        return set(self.session.scalars(_verified_for_branch(self.sqlite), params))
 
     def verified_by_tags(
         self, provider_id: int, pact_version_ids: set[int], tags: list[str]
@@ -195,7 +199,7 @@ class VerifiablePactsRepository:
         self._plan_each_call()
         ids = list(pact_version_ids)
         for tag_name, pvid in self.session.execute(
-            _VERIFIED_BY_TAGS, {"provider_id": provider_id, "ids": ids, "tags": tags}
+            _verified_by_tags(self.sqlite), {"provider_id": provider_id, "ids": ids, "tags": tags}
         ):
             result[tag_name].add(pvid)
         first_used = dict(
@@ -205,9 +209,9 @@ class VerifiablePactsRepository:
             params = {"provider_id": provider_id, "ids": ids, "tag": tag}
             if first_used.get(tag) is not None:
                 params["before"] = first_used[tag]
-                stmt = _VERIFIED_BY_OTHER_TAG_BEFORE
+                stmt = _verified_by_other_tag(self.sqlite, before=True)
             else:
-                stmt = _VERIFIED_BY_OTHER_TAG
+                stmt = _verified_by_other_tag(self.sqlite, before=False)
             result[tag] |= set(self.session.scalars(stmt, params))
         return result
 
@@ -216,7 +220,7 @@ class VerifiablePactsRepository:
             return set()
         self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids)}
-        return set(self.session.scalars(_VERIFIED_BY_ANY, params))
+        return set(self.session.scalars(_successful(self.sqlite), params))
 
     # --- WIP ----------------------------------------------------------------------------------------------
     def wip_candidates(self, provider_id: int, since: datetime) -> list[PactRow]:
@@ -235,14 +239,14 @@ class VerifiablePactsRepository:
             "branch": branch,
             "cutoff": datetime.now(UTC) - WIP_VERIFIED_LOOKBACK,
         }
-        return set(self.session.scalars(_WIP_VERIFIED_FOR_BRANCH, params))
+        return set(self.session.scalars(_wip_verified_for_branch(self.sqlite), params))
 
     def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
         if not pact_version_ids:
             return set()
         self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids), "tag": tag}
-        return set(self.session.scalars(_WIP_VERIFIED_FOR_TAG, params))
+        return set(self.session.scalars(_wip_verified_for_tag(self.sqlite), params))
 
 
 # --- statements -----------------------------------------------------------------------------------------
@@ -346,29 +350,41 @@ def _tag_head_pacts(sqlite: bool, one_tag: bool, by_name: bool, since: bool) -> 
     whether or not it has a pact for this provider (reference `for_latest_consumer_versions_with_tag`,
     `for_all_tag_heads`; pact_broker 374c77ce), for the same reason as `_branch_head_pacts`."""
     t = Tag
-    heads = select(
-        t.pacticipant_id.label("pid"), t.name.label("name"), func.max(t.version_order).label("max_order")
-    ).where(t.pacticipant_id.in_(_consumers_of_provider()))
+    consumers_tags: Any = t.pacticipant_id.in_(_consumers_of_provider())
     if one_tag:
-        heads = heads.where(t.name == bindparam("tag"))
-    head_tags = heads.group_by(t.pacticipant_id, t.name).subquery("head_tags")
-    # The head tag row itself names the version: (pacticipant_id, name, version_order) is indexed.
-    head_tag = aliased(Tag)
-    columns, joins = _pacts_from(
-        sqlite, head_tag.version_id, null(), null(), null(), null(), head_tags.c.name
-    )
-    stmt = (
-        select(*columns)
-        .select_from(head_tags)
-        .join(
-            head_tag,
-            and_(
-                head_tag.pacticipant_id == head_tags.c.pid,
-                head_tag.name == head_tags.c.name,
-                head_tag.version_order == head_tags.c.max_order,
-            ),
+        consumers_tags = and_(consumers_tags, t.name == bindparam("tag"))
+    # Each head's version id straight from the tags index, so no join back to the head tag rows (which
+    # PostgreSQL answered by hashing the whole tags table). SQLite fills a bare column from the row that
+    # has the max(); PostgreSQL reads each (consumer, tag)'s newest entry from the index (LATERAL ...
+    # LIMIT 1), which SQLite does not have.
+    head_tags: Any
+    if sqlite:
+        head_tags = (
+            select(t.name.label("name"), t.version_id.label("version_id"), func.max(t.version_order))
+            .where(consumers_tags)
+            .group_by(t.pacticipant_id, t.name)
+            .subquery("head_tags")
         )
-    )
+        stmt = select().select_from(head_tags)
+    else:
+        tag_names = (
+            select(t.pacticipant_id.label("pid"), t.name.label("name"))
+            .where(consumers_tags)
+            .group_by(t.pacticipant_id, t.name)
+            .subquery("tag_names")
+        )
+        newest = aliased(Tag)
+        head_tags = (
+            select(newest.name.label("name"), newest.version_id.label("version_id"))
+            .where(newest.pacticipant_id == tag_names.c.pid, newest.name == tag_names.c.name)
+            .order_by(newest.version_order.desc())
+            .limit(1)
+            .lateral("head_tags")
+        )
+        stmt = select().select_from(tag_names).join(head_tags, true())
+    head = head_tags.c
+    columns, joins = _pacts_from(sqlite, head.version_id, null(), null(), null(), null(), head.name)
+    stmt = stmt.add_columns(*columns)
     stmt = _joined(stmt, joins).join(Pacticipant, Pacticipant.id == _lpp.consumer_id)
     stmt = _named(stmt, by_name)
     return stmt.where(_lpp.created_at > bindparam("since")) if since else stmt
@@ -478,14 +494,23 @@ def _default_plan() -> Any:
     )
 
 
-def _successful(*, wip_too: bool = True) -> Select[Any]:
+def _in_ids(column: Any, sqlite: bool) -> Any:
+    """`column IN (:ids)`; on PostgreSQL one array parameter (`= ANY(:ids)`) instead of a few hundred: the
+    statement's text no longer changes with the number of ids, and they travel as one value."""
+    if sqlite:
+        return column.in_(_ids("ids"))
+    return column == any_(bindparam("ids", type_=ARRAY(Integer)))
+
+
+@cache
+def _successful(sqlite: bool, *, wip_too: bool = True) -> Select[Any]:
     """Distinct contents among `ids` the provider verified successfully (excluding WIP runs unless
     `wip_too`)."""
     v = Verification
     stmt = (
         select(v.pact_version_id)
         .distinct()
-        .where(v.provider_id == _PROVIDER_ID, v.success.is_(True), v.pact_version_id.in_(_ids("ids")))
+        .where(v.provider_id == _PROVIDER_ID, v.success.is_(True), _in_ids(v.pact_version_id, sqlite))
     )
     return stmt if wip_too else stmt.where(v.wip.is_(False))
 
@@ -498,19 +523,21 @@ def _on_branch(branch_is: bool) -> Any:
     return bv, on
 
 
-def _verified_for_branch() -> Any:
+@cache
+def _verified_for_branch(sqlite: bool) -> Any:
     branch_created = func.coalesce(
         select(Branch.created_at)
         .where(Branch.pacticipant_id == _PROVIDER_ID, Branch.name == bindparam("branch"))
         .scalar_subquery(),
         _END_OF_TIME,
     )
-    by_branch = _successful().join(*_on_branch(True))
-    by_other = _successful().join(*_on_branch(False)).where(Verification.created_at < branch_created)
+    by_branch = _successful(sqlite).join(*_on_branch(True))
+    by_other = _successful(sqlite).join(*_on_branch(False)).where(Verification.created_at < branch_created)
     return union_all(by_branch, by_other)
 
 
-def _wip_verified_for_branch() -> Any:
+@cache
+def _wip_verified_for_branch(sqlite: bool) -> Any:
     # The branch's first version, found through the (pacticipant, branch, order) and (pacticipant, order)
     # indexes; no branch yet means no limit (any earlier verification counts), as in the reference.
     first_order = (
@@ -525,35 +552,36 @@ def _wip_verified_for_branch() -> Any:
         _END_OF_TIME,
     )
     v = Verification
-    by_branch = (
-        _successful(wip_too=False).join(*_on_branch(True)).where(v.execution_date >= bindparam("cutoff"))
-    )
-    by_other = _successful(wip_too=False).join(*_on_branch(False)).where(v.created_at < first_version_created)
+    not_wip = _successful(sqlite, wip_too=False)
+    by_branch = not_wip.join(*_on_branch(True)).where(v.execution_date >= bindparam("cutoff"))
+    by_other = not_wip.join(*_on_branch(False)).where(v.created_at < first_version_created)
     return union_all(by_branch, by_other)
 
 
-def _wip_verified_for_tag() -> Any:
+@cache
+def _wip_verified_for_tag(sqlite: bool) -> Any:
     v = Verification
     first_used = (
         select(func.min(Tag.created_at))
         .where(Tag.pacticipant_id == _PROVIDER_ID, Tag.name == bindparam("tag"))
         .scalar_subquery()
     )
-    by_tag = _successful(wip_too=False).join(
+    by_tag = _successful(sqlite, wip_too=False).join(
         Tag, and_(Tag.version_id == v.provider_version_id, Tag.name == bindparam("tag"))
     )
     by_other = (
-        _successful(wip_too=False)
+        _successful(sqlite, wip_too=False)
         .join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name != bindparam("tag")))
         .where(first_used.is_(None) | (v.created_at < first_used))
     )
     return union_all(by_tag, by_other)
 
 
-def _verified_by_other_tag(before: bool) -> Select[Any]:
+@cache
+def _verified_by_other_tag(sqlite: bool, before: bool) -> Select[Any]:
     v = Verification
     other_tag = and_(Tag.version_id == v.provider_version_id, Tag.name != bindparam("tag"))
-    stmt = _successful().join(Tag, other_tag)
+    stmt = _successful(sqlite).join(Tag, other_tag)
     return stmt.where(v.created_at < bindparam("before")) if before else stmt
 
 
@@ -561,25 +589,25 @@ _PLAN_EACH_CALL = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _PROVIDER = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == bindparam("name"))
 _ENVIRONMENT_NAMES = select(Environment.name)
 _DEFAULT_PLAN = _default_plan()
-_VERIFIED_FOR_BRANCH = _verified_for_branch()
-_VERIFIED_BY_TAGS = (
-    select(Tag.name, Verification.pact_version_id)
-    .distinct()
-    .join(Tag, Tag.version_id == Verification.provider_version_id)
-    .where(
-        Verification.provider_id == _PROVIDER_ID,
-        Verification.success.is_(True),
-        Verification.pact_version_id.in_(_ids("ids")),
-        Tag.name.in_(_ids("tags")),
+
+
+@cache
+def _verified_by_tags(sqlite: bool) -> Any:
+    return (
+        select(Tag.name, Verification.pact_version_id)
+        .distinct()
+        .join(Tag, Tag.version_id == Verification.provider_version_id)
+        .where(
+            Verification.provider_id == _PROVIDER_ID,
+            Verification.success.is_(True),
+            _in_ids(Verification.pact_version_id, sqlite),
+            Tag.name.in_(_ids("tags")),
+        )
     )
-)
+
+
 _TAGS_FIRST_USED = (
     select(Tag.name, func.min(Tag.created_at))
     .where(Tag.pacticipant_id == _PROVIDER_ID, Tag.name.in_(_ids("tags")))
     .group_by(Tag.name)
 )
-_VERIFIED_BY_OTHER_TAG = _verified_by_other_tag(before=False)
-_VERIFIED_BY_OTHER_TAG_BEFORE = _verified_by_other_tag(before=True)
-_VERIFIED_BY_ANY = _successful()
-_WIP_VERIFIED_FOR_BRANCH = _wip_verified_for_branch()
-_WIP_VERIFIED_FOR_TAG = _wip_verified_for_tag()
