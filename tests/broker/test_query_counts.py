@@ -72,3 +72,70 @@ def test_query_count_does_not_grow_with_the_data(
         assert request_(client, 2).status_code == 200
     assert len(big) == len(small), f"{name}: {len(small)} queries with 2 consumers, {len(big)} with 10"
     assert len(small) <= 40, f"{name}: {len(small)} queries"
+
+
+# The writes every CI build sends, in their steady state (existing pacticipants and branch, reused content,
+# an existing provider version, the version already deployed), run at most this many statements.
+# PostgreSQL adds one to a deployment: the advisory lock that serialises deployments of one instance.
+Send = Callable[[], Any]
+
+
+def _publish(client: TestClient) -> Send:
+    return lambda: client.post("/contracts/publish", json=publish_body("C0", "9", "Bar", branch="main"))
+
+
+def _publish_tagged(client: TestClient) -> Send:
+    body = publish_body("C0", "9", "Bar", branch="main", tags=["a", "b", "c"])
+    return lambda: client.post("/contracts/publish", json=body)
+
+
+def _verification(client: TestClient) -> Send:
+    pact = client.get("/pacts/provider/Bar/consumer/C0/version/1").json()
+    url = pact["_links"]["pb:publish-verification-results"]["href"]
+    return lambda: client.post(url, json={"success": True, "providerApplicationVersion": "2"})
+
+
+def _deploy_url(client: TestClient, version: str) -> str:
+    production = client.get("/environments", params={"name": "production"}).json()
+    uuid = production["_embedded"]["environments"][0]["uuid"]
+    return f"/pacticipants/C0/versions/{version}/deployed-versions/environment/{uuid}"
+
+
+def _deployment(client: TestClient) -> Send:
+    assert client.post(_deploy_url(client, "1"), json={}).status_code == 201
+    url = _deploy_url(client, "2")
+    return lambda: client.post(url, json={})
+
+
+def _deployment_again(client: TestClient) -> Send:
+    url = _deploy_url(client, "1")
+    assert client.post(url, json={}).status_code == 201
+    return lambda: client.post(url, json={})
+
+
+WRITES: list[tuple[str, Callable[[TestClient], Send], int]] = [
+    ("publish", _publish, 10),
+    ("publish with three tags", _publish_tagged, 13),
+    ("verification result", _verification, 5),
+    ("deployment replacing the current one", _deployment, 5),
+    ("deployment, already current", _deployment_again, 2),
+]
+
+
+@pytest.mark.parametrize(("name", "prepare", "most"), WRITES, ids=[name for name, _, _ in WRITES])
+def test_writes_run_few_statements(
+    client: TestClient,
+    broker_app: FastAPI,
+    td: TestDataBuilder,
+    name: str,
+    prepare: Callable[[TestClient], Send],
+    most: int,
+) -> None:
+    _world(td, 2)
+    send = prepare(client)
+    with counting(broker_app) as statements:
+        response = send()
+    assert response.status_code in (200, 201), response.text
+    if broker_app.state.engine.dialect.name == "postgresql" and name.startswith("deployment"):
+        most += 1
+    assert len(statements) <= most, f"{name}: {len(statements)} statements\n" + "\n".join(statements)
