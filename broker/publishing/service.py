@@ -196,8 +196,7 @@ def publish(
         version.build_url = request.build_url
     if request.branch:
         versions.add_to_branch(session, consumer, version, request.branch)
-    for tag in request.tags:
-        versions.add_tag(session, consumer, version, tag)
+    versions.add_tags(session, consumer, version, request.tags)
     result = PublishResult(consumer, version, created, request)
     conflicts: list[Conflict] = []
     for contract in request.contracts:

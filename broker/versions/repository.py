@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -110,22 +111,35 @@ _INSERT_TAG = per_dialect(
     lambda dialect: (
         dialect.insert(Tag.__table__)
         .on_conflict_do_nothing(index_elements=["version_id", "name"])
-        .returning(Tag.__table__.c.version_id)
+        .returning(Tag.__table__.c.name)
     )
 )
 
 
 def add_tag(session: Session, version: Version, name: str) -> bool:
+    return bool(add_tags(session, version, [name]))
+
+
+def add_tags(session: Session, version: Version, names: Sequence[str]) -> set[str]:
+    """Tags the version with all `names` in one statement; returns the names that were new."""
+    if not names:
+        return set()
     now = utcnow()
-    values = {
-        "version_id": version.id,
-        "name": name,
-        "pacticipant_id": version.pacticipant_id,
-        "version_order": version.order,
-        "created_at": now,
-        "updated_at": now,
-    }
-    return session.execute(_INSERT_TAG(session), values).first() is not None
+    # A microsecond apart: tags are listed in the order they were added (created_at), as one by one.
+    times = [now + timedelta(microseconds=i) for i in range(len(names))]
+    rows = [
+        {
+            "version_id": version.id,
+            "name": name,
+            "pacticipant_id": version.pacticipant_id,
+            "version_order": version.order,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for name, at in zip(dict.fromkeys(names), times, strict=False)
+    ]
+    params: Any = rows[0] if len(rows) == 1 else rows  # several rows: one multi-row INSERT (insertmanyvalues)
+    return {row.name for row in session.execute(_INSERT_TAG(session), params)}
 
 
 def find_tag(session: Session, version_id: int, name: str) -> Tag | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,15 @@ def ensure(
     for tag in tags:
         add_tag(session, pacticipant, version, tag)
     return version
+
+
+def add_tags(session: Session, pacticipant: Pacticipant, version: Version, tags: Sequence[str]) -> None:
+    """`add_tag` of each tag, in one statement."""
+    for tag in tags:
+        check_name("tag", tag, "tag name")
+    repository.add_tags(session, version, tags)
+    for tag in tags:
+        pacticipants.maybe_set_main_branch(pacticipant, tag)
 
 
 def add_tag(session: Session, pacticipant: Pacticipant, version: Version, tag: str) -> bool:

@@ -115,7 +115,7 @@ def _deployment_again(client: TestClient) -> Send:
 
 WRITES: list[tuple[str, Callable[[TestClient], Send], int]] = [
     ("publish", _publish, 10),
-    ("publish with three tags", _publish_tagged, 13),
+    ("publish with three tags", _publish_tagged, 11),
     ("verification result", _verification, 5),
     ("deployment replacing the current one", _deployment, 5),
     ("deployment, already current", _deployment_again, 2),
