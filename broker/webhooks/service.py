@@ -223,18 +223,33 @@ def fire(
 
 
 def _fire(
-    session: Session, event_name: str, context: EventContext, settings: WebhookSettings | None
+    session: Session,
+    event_name: str,
+    context: EventContext,
+    settings: WebhookSettings | None,
+    listening: tuple[int, int, list[WebhookRecord]] | None = None,
 ) -> list[Triggered]:
+    """`listening`: the consumer and provider ids and the webhooks listening to the event, when the caller
+    has them already."""
     if event_name not in EVENT_NAMES:
         raise ValueError(f"unknown webhook event {event_name!r}; expected one of {', '.join(EVENT_NAMES)}")
-    consumer = pacticipants.find_by_name(session, context["consumer_name"])
-    provider = pacticipants.find_by_name(session, context["provider_name"])
-    if consumer is None or provider is None:
-        return []
+    if listening is None:
+        consumer = pacticipants.find_by_name(session, context["consumer_name"])
+        provider = pacticipants.find_by_name(session, context["provider_name"])
+        if consumer is None or provider is None:
+            return []
+        listening = (
+            consumer.id,
+            provider.id,
+            repository.to_trigger(session, consumer.id, provider.id, event_name),
+        )
+    consumer_id, provider_id, records = listening
     triggered_ids: list[int] = []
     out: list[Triggered] = []
+    if not records:
+        return out
     stored_context = json.dumps({**context, "event_name": event_name})
-    for record in repository.to_trigger(session, consumer.id, provider.id, event_name):
+    for record in records:
         triggered = repository.add_triggered(
             session,
             TriggeredWebhook(
@@ -243,8 +258,8 @@ def _fire(
                 webhook_uuid=record.webhook.uuid,
                 event_name=event_name,
                 trigger_type="resource_creation",
-                consumer_id=consumer.id,
-                provider_id=provider.id,
+                consumer_id=consumer_id,
+                provider_id=provider_id,
                 context=stored_context,
                 status=STATUS_NOT_RUN,
             ),
@@ -294,8 +309,13 @@ def pact_published(
     publication, and `contract_requiring_verification_published` once per provider version that should
     verify it (head of the main branch, deployed or released) and has not. Returns what was triggered.
     """
-    if not repository.any_enabled(session):
-        return []
+    events = [CONTRACT_PUBLISHED, CONTRACT_REQUIRING_VERIFICATION_PUBLISHED]
+    if content_changed:
+        events.append(CONTRACT_CONTENT_CHANGED)
+    pair = (row.consumer.id, row.provider.id)
+    listening = repository.listening(session, *pair, events)
+    if not any(listening.values()):
+        return []  # no webhook to trigger: none of the template parameters are needed
     tags, branch = repository.version_labels(session, row.consumer_version.id)
     context: EventContext = {
         "base_url": base_url,
@@ -322,9 +342,20 @@ def pact_published(
         published_context["provider_version_tags"] = provider_tags
         if provider_branch is not None:
             published_context["provider_version_branch"] = provider_branch
-    triggered = _fire(session, CONTRACT_PUBLISHED, published_context, settings)
+    triggered = _fire(
+        session, CONTRACT_PUBLISHED, published_context, settings, (*pair, listening[CONTRACT_PUBLISHED])
+    )
     if content_changed:
-        triggered += _fire(session, CONTRACT_CONTENT_CHANGED, published_context, settings)
+        triggered += _fire(
+            session,
+            CONTRACT_CONTENT_CHANGED,
+            published_context,
+            settings,
+            (*pair, listening[CONTRACT_CONTENT_CHANGED]),
+        )
+    required_listeners = (*pair, listening[CONTRACT_REQUIRING_VERIFICATION_PUBLISHED])
+    if not required_listeners[2]:
+        return triggered  # nobody listens: the provider versions that should verify are not needed
     for required in repository.required_verifications(session, row.pact_version.id, row.provider):
         required_context: EventContext = {
             **context,
@@ -333,7 +364,9 @@ def pact_published(
         }
         if required.branch is not None:
             required_context["provider_version_branch"] = required.branch
-        triggered += _fire(session, CONTRACT_REQUIRING_VERIFICATION_PUBLISHED, required_context, settings)
+        triggered += _fire(
+            session, CONTRACT_REQUIRING_VERIFICATION_PUBLISHED, required_context, settings, required_listeners
+        )
     return triggered
 
 
@@ -348,8 +381,11 @@ def verification_published(
 ) -> list[Triggered]:
     """Fires `provider_verification_published` and `..._succeeded` or `..._failed` for a verification of
     the pact in `row` (reference: verifications/service.rb#broadcast_events)."""
-    if not repository.any_enabled(session):
-        return []
+    outcome = VERIFICATION_SUCCEEDED if verification.success else VERIFICATION_FAILED
+    pair = (row.consumer.id, row.provider.id)
+    listening = repository.listening(session, *pair, [VERIFICATION_PUBLISHED, outcome])
+    if not any(listening.values()):
+        return []  # no webhook to trigger: none of the template parameters are needed
     consumer_tags, consumer_branch = repository.version_labels(session, row.consumer_version.id)
     provider_tags, provider_branch = repository.version_labels(session, provider_version.id)
     context: EventContext = {
@@ -370,10 +406,9 @@ def verification_published(
         context["provider_version_branch"] = provider_branch
     if verification.build_url:
         context["build_url"] = verification.build_url
-    outcome = VERIFICATION_SUCCEEDED if verification.success else VERIFICATION_FAILED
-    return _fire(session, VERIFICATION_PUBLISHED, context, settings) + _fire(
-        session, outcome, context, settings
-    )
+    return _fire(
+        session, VERIFICATION_PUBLISHED, context, settings, (*pair, listening[VERIFICATION_PUBLISHED])
+    ) + _fire(session, outcome, context, settings, (*pair, listening[outcome]))
 
 
 def resume(engine: Engine, settings: WebhookSettings | None = None) -> int:
