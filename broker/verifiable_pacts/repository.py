@@ -24,6 +24,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    literal_column,
     null,
     or_,
     select,
@@ -79,6 +80,13 @@ class PactRow(NamedTuple):
     target: str | None = None
     branch_name: str | None = None
     tag_name: str | None = None
+
+
+class DefaultPacts(NamedTuple):
+    main_branch: list[PactRow]
+    deployed: list[PactRow]
+    released: list[PactRow]
+    wip_candidates: list[PactRow]
 
 
 class ProviderRef(NamedTuple):
@@ -143,6 +151,19 @@ class VerifiablePactsRepository:
         if selector.overall_latest:
             return self._run(_overall_latest_pacts(by_name), params)
         return []
+
+    def default_pacts(self, provider_id: int, wip_since: datetime | None) -> DefaultPacts:
+        """In one statement, the pacts of the default selectors that need no fallback: the heads of the
+        consumers' main branches (only consumers whose main branch has a head match), the versions
+        deployed and those released; with `wip_since`, the WIP candidates (`wip_candidates`) too."""
+        params: dict[str, Any] = {"provider_id": provider_id}
+        if wip_since is not None:
+            params["since"] = wip_since
+        found = DefaultPacts([], [], [], [])
+        make = PactRow._make
+        for row in self.session.execute(_default_pacts(self.sqlite, wip_since is not None), params):
+            found[row[-1]].append(make(row[:-1]))
+        return found
 
     def find_latest_for_tag(self, provider_id: int, tag: str, consumer: str | None) -> list[PactRow]:
         params: dict[str, Any] = {"provider_id": provider_id, "tag": tag}
@@ -477,6 +498,23 @@ def _wip_candidates(sqlite: bool) -> Any:
     by_branch = _branch_head_pacts(sqlite, "all", by_name=False, since=True)
     by_tag = _tag_head_pacts(sqlite, one_tag=False, by_name=False, since=True)
     return union_all(by_branch, by_tag)
+
+
+@cache
+def _default_pacts(sqlite: bool, with_wip: bool) -> Any:
+    """`default_pacts` as one UNION ALL (one round trip instead of four); each row ends with the index of
+    its part in `DefaultPacts`."""
+    parts = [
+        _branch_head_pacts(sqlite, "main", by_name=False, since=False),
+        _environment_pacts(sqlite, deployed=True, released=False, in_env=False, by_name=False),
+        _environment_pacts(sqlite, deployed=False, released=True, in_env=False, by_name=False),
+    ]
+    if with_wip:
+        parts += [
+            _branch_head_pacts(sqlite, "all", by_name=False, since=True),
+            _tag_head_pacts(sqlite, one_tag=False, by_name=False, since=True),
+        ]
+    return union_all(*(part.add_columns(literal_column(str(min(i, 3)))) for i, part in enumerate(parts)))
 
 
 def _default_plan() -> Any:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -71,38 +72,55 @@ class VerifiablePactsService:
         provider = self.repository.find_provider(provider_name)
         if provider is None:
             raise NotFound(f"No provider with name '{provider_name}' found")
-        selected = self._selected(provider, query.consumer_version_selectors)
-        pacts = self._merge(provider, selected)
-        # Every pact first, then what was verified (the repository plans those statements differently).
         since = query.include_wip_pacts_since
+        if query.provider_version_branch is None and not query.provider_version_tags:
+            since = None  # WIP pacts are only for a provider branch or tags
+        # Every pact first, then what was verified (the repository plans those statements differently).
         candidates: list[PactRow] = []
-        if since is not None and (query.provider_version_branch is not None or query.provider_version_tags):
-            candidates = self.repository.wip_candidates(provider.id, since)
+        if query.consumer_version_selectors:
+            selected = self._selected(provider, query.consumer_version_selectors)
+            if since is not None:
+                candidates = self.repository.wip_candidates(provider.id, since)
+        else:
+            selected, candidates = self._selected_by_default(provider, since)
+        pacts = self._merge(provider, selected)
         if query.include_pending_status:
             self._set_pending(provider, pacts, query)
         wip = self._wip(provider, pacts, query, candidates) if candidates else []
         return pacts + wip
 
     # --- selection ----------------------------------------------------------------------------------------
+    def _selected_by_default(
+        self, provider: ProviderRef, wip_since: datetime | None
+    ) -> tuple[list[tuple[PactRow, ResolvedSelector]], list[PactRow]]:
+        """No selectors: each consumer's main branch (else the latest tagged with its name, else the
+        latest), plus whatever is deployed or released; and the WIP candidates, fetched alongside."""
+        repo = self.repository
+        # The main-branch consumers are exactly those whose main-branch head `default_pacts` finds.
+        _, tagged, latest = repo.default_selector_plan(provider.id)
+        default = repo.default_pacts(provider.id, wip_since)
+        found = [
+            (row, _resolved(Selector(main_branch=True, consumer=row.consumer_name), row))
+            for row in default.main_branch
+        ]
+        for consumer, tag in tagged.items():
+            sel = Selector(latest=True, tag=tag, consumer=consumer)
+            found += [(row, _resolved(sel, row)) for row in repo.find_for_selector(provider.id, sel)]
+        if latest:
+            for row in repo.find_for_selector(provider.id, Selector(latest=True), consumers=latest):
+                found.append((row, _resolved(Selector(latest=True, consumer=row.consumer_name), row)))
+        for selector, rows in (
+            (Selector(currently_deployed=True), default.deployed),
+            (Selector(currently_supported=True), default.released),
+        ):
+            found += [(row, _resolved(selector, row)) for row in rows]
+        return found, default.wip_candidates
+
     def _selected(
         self, provider: ProviderRef, selectors: list[Selector]
     ) -> list[tuple[PactRow, ResolvedSelector]]:
         repo = self.repository
         found: list[tuple[PactRow, ResolvedSelector]] = []
-        if not selectors:
-            main, tagged, latest = repo.default_selector_plan(provider.id)
-            if main:
-                for row in repo.find_for_selector(provider.id, Selector(main_branch=True), consumers=main):
-                    found.append(
-                        (row, _resolved(Selector(main_branch=True, consumer=row.consumer_name), row))
-                    )
-            for consumer, tag in tagged.items():
-                sel = Selector(latest=True, tag=tag, consumer=consumer)
-                found += [(row, _resolved(sel, row)) for row in repo.find_for_selector(provider.id, sel)]
-            if latest:
-                for row in repo.find_for_selector(provider.id, Selector(latest=True), consumers=latest):
-                    found.append((row, _resolved(Selector(latest=True, consumer=row.consumer_name), row)))
-            selectors = [Selector(currently_deployed=True), Selector(currently_supported=True)]
         for selector in selectors:
             rows = repo.find_for_selector(provider.id, selector)
             # The fallback fields only describe a fallback selection; the primary one drops them.
