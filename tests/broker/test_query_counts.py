@@ -47,6 +47,24 @@ REQUESTS: list[tuple[str, Callable[[TestClient, int], Any]]] = [
     ("pact", lambda c, _round: c.get("/pacts/provider/Bar/consumer/C0/latest")),
     ("environments", lambda c, _round: c.get("/environments")),
     (
+        "for-verification",
+        lambda c, _round: c.post(
+            "/pacts/provider/Bar/for-verification",
+            json={"providerVersionBranch": "main", "includeWipPactsSince": "2020-01-01"},
+        ),
+    ),
+    (
+        "for-verification with selectors",
+        lambda c, _round: c.post(
+            "/pacts/provider/Bar/for-verification",
+            json={
+                "consumerVersionSelectors": [{"mainBranch": True}, {"tag": "prod", "latest": True}],
+                "providerVersionTags": ["prod"],
+                "includeWipPactsSince": "2020-01-01",
+            },
+        ),
+    ),
+    (
         "publish",
         lambda c, _round: c.post(
             "/contracts/publish", json=publish_body("C0", f"9.{_round}", "Bar", tags=["a", "b", "c"])
@@ -139,3 +157,23 @@ def test_writes_run_few_statements(
     if broker_app.state.engine.dialect.name == "postgresql" and name.startswith("deployment"):
         most += 1
     assert len(statements) <= most, f"{name}: {len(statements)} statements\n" + "\n".join(statements)
+
+
+def test_for_verification_runs_few_statements(
+    client: TestClient, broker_app: FastAPI, td: TestDataBuilder
+) -> None:
+    """Default selectors with pending and WIP: the provider, which default applies to each consumer, every
+    pact (main-branch heads, deployed, released and the WIP candidates in one statement), what was verified
+    for pending and for WIP (10 statements before); PostgreSQL adds the SET LOCAL that plans those two for
+    their values."""
+    _world(td, 2)
+    td.publish_pact("C0", "3", "Bar", branch="feature/x", description="v3")
+    with counting(broker_app) as statements:
+        response = client.post(
+            "/pacts/provider/Bar/for-verification",
+            json={"providerVersionBranch": "main", "includeWipPactsSince": "2020-01-01"},
+        )
+    assert response.status_code == 200, response.text
+    assert any(p["verificationProperties"].get("wip") for p in response.json()["_embedded"]["pacts"])
+    most = 6 if broker_app.state.engine.dialect.name == "postgresql" else 5
+    assert len(statements) <= most, f"{len(statements)} statements\n" + "\n".join(statements)
