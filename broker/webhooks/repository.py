@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from broker.db.models import (
@@ -48,7 +49,10 @@ def _records(session: Session, where: Sequence[object] = (), order: bool = True)
     )
     if order:
         stmt = stmt.order_by(Webhook.id)
-    records = [WebhookRecord(w, c, p) for w, c, p in session.execute(stmt).all()]
+    return _with_events(session, [WebhookRecord(w, c, p) for w, c, p in session.execute(stmt).all()])
+
+
+def _with_events(session: Session, records: list[WebhookRecord]) -> list[WebhookRecord]:
     if records:
         by_id = {r.webhook.id: r for r in records}
         events = select(WebhookEvent.webhook_id, WebhookEvent.name).where(WebhookEvent.webhook_id.in_(by_id))
@@ -97,25 +101,42 @@ def to_trigger(session: Session, consumer_id: int, provider_id: int, event_name:
     )
 
 
+_ListeningConsumer = aliased(Pacticipant, name="listening_consumer")
+_ListeningProvider = aliased(Pacticipant, name="listening_provider")
+
+
+@lru_cache(maxsize=8)
+def _listening(event_count: int) -> Select[Webhook, str | None, str | None]:
+    # Built once per number of events (one bind each): this runs on every publication and verification.
+    names: list[BindParameter[str]] = [bindparam(f"event_{i}") for i in range(event_count)]
+    listens = select(WebhookEvent.id).where(
+        WebhookEvent.webhook_id == Webhook.id, WebhookEvent.name.in_(names)
+    )
+    return (
+        select(Webhook, _ListeningConsumer.name, _ListeningProvider.name)
+        .outerjoin(_ListeningConsumer, _ListeningConsumer.id == Webhook.consumer_id)
+        .outerjoin(_ListeningProvider, _ListeningProvider.id == Webhook.provider_id)
+        .where(
+            Webhook.enabled.is_(True),
+            listens.exists(),
+            or_(Webhook.consumer_id == bindparam("consumer_id"), Webhook.consumer_id.is_(None)),
+            or_(Webhook.provider_id == bindparam("provider_id"), Webhook.provider_id.is_(None)),
+            Webhook.consumer_label.is_(None),
+            Webhook.provider_label.is_(None),
+        )
+        .order_by(Webhook.id)
+    )
+
+
 def listening(
     session: Session, consumer_id: int, provider_id: int, event_names: Sequence[str]
 ) -> dict[str, list[WebhookRecord]]:
-    """`to_trigger` of several events at once: one query (two when some webhook listens), and none of
-    the events' other queries when no webhook listens to them."""
-    listens = select(WebhookEvent.id).where(
-        WebhookEvent.webhook_id == Webhook.id, WebhookEvent.name.in_(list(event_names))
-    )
-    records = _records(
-        session,
-        [
-            Webhook.enabled.is_(True),
-            listens.exists(),
-            or_(Webhook.consumer_id == consumer_id, Webhook.consumer_id.is_(None)),
-            or_(Webhook.provider_id == provider_id, Webhook.provider_id.is_(None)),
-            Webhook.consumer_label.is_(None),
-            Webhook.provider_label.is_(None),
-        ],
-    )
+    """`to_trigger` of several events at once: one query when no webhook listens (publishing costs
+    nothing more when none is configured), two when some do."""
+    params: dict[str, object] = {"consumer_id": consumer_id, "provider_id": provider_id}
+    params |= {f"event_{i}": name for i, name in enumerate(event_names)}
+    rows = session.execute(_listening(len(event_names)), params).all()
+    records = _with_events(session, [WebhookRecord(w, c, p) for w, c, p in rows])
     return {name: [r for r in records if name in r.events] for name in event_names}
 
 
