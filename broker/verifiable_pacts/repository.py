@@ -161,6 +161,11 @@ class VerifiablePactsRepository:
             params["since"] = wip_since
         found = DefaultPacts([], [], [], [])
         make = PactRow._make
+        if not self.sqlite:
+            # A UNION of five joins: PostgreSQL kept planning it for each request's values (10 ms on the
+            # full benchmark history, twice its run time). Its generic plan, index look-ups from the
+            # provider's consumers, is the plan for any provider.
+            self.session.execute(_PLAN_ONCE)
         for row in self.session.execute(_default_pacts(self.sqlite, wip_since is not None), params):
             found[row[-1]].append(make(row[:-1]))
         return found
@@ -208,7 +213,30 @@ class VerifiablePactsRepository:
             return set()
         self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids), "branch": branch}
-        return set(self.session.scalars(_verified_for_branch(self.sqlite), params))
+        return {row[0] for row in self.session.execute(_verified_for_branch(self.sqlite), params)}
+
+    def verified_on_branch(
+        self, provider_id: int, branch: str, pending_ids: set[int], wip_ids: set[int]
+    ) -> tuple[set[int], set[int]]:
+        """For a provider branch, in one statement: which of `pending_ids` are no longer pending
+        (`verified_for_branch`) and which of `wip_ids` are no longer WIP (`wip_verified_for_branch`)."""
+        if not wip_ids:
+            return self.verified_for_branch(provider_id, pending_ids, branch), set()
+        if not pending_ids:
+            return set(), self.wip_verified_for_branch(provider_id, wip_ids, branch)
+        self._plan_each_call()
+        params = {
+            "provider_id": provider_id,
+            "branch": branch,
+            "ids": list(pending_ids),
+            "wip_ids": list(wip_ids),
+            "cutoff": datetime.now(UTC) - WIP_VERIFIED_LOOKBACK,
+        }
+        not_pending: set[int] = set()
+        not_wip: set[int] = set()
+        for content_id, label in self.session.execute(_verified_on_branch(self.sqlite), params):
+            (not_wip if label else not_pending).add(content_id)
+        return not_pending, not_wip
 
     def verified_by_tags(
         self, provider_id: int, pact_version_ids: set[int], tags: list[str]
@@ -261,7 +289,7 @@ class VerifiablePactsRepository:
             "branch": branch,
             "cutoff": datetime.now(UTC) - WIP_VERIFIED_LOOKBACK,
         }
-        return set(self.session.scalars(_wip_verified_for_branch(self.sqlite), params))
+        return {row[0] for row in self.session.execute(_wip_verified_for_branch(self.sqlite), params)}
 
     def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
         if not pact_version_ids:
@@ -533,30 +561,33 @@ def _default_plan() -> Any:
     )
 
 
-def _in_ids(column: Any, sqlite: bool) -> Any:
+def _in_ids(column: Any, sqlite: bool, name: str = "ids") -> Any:
     """`column IN (:ids)`; on PostgreSQL one array parameter (`= ANY(:ids)`) instead of a few hundred: the
     statement's text no longer changes with the number of ids, and they travel as one value."""
     if sqlite:
-        return column.in_(_ids("ids"))
-    return column == any_(bindparam("ids", type_=ARRAY(Integer)))
+        return column.in_(_ids(name))
+    return column == any_(bindparam(name, type_=ARRAY(Integer)))
 
 
 @cache
-def _successful(sqlite: bool, *, wip_too: bool = True) -> Select[Any]:
+def _successful(sqlite: bool, *, wip_too: bool = True, ids: str = "ids") -> Select[Any]:
     """Distinct contents among `ids` the provider verified successfully (excluding WIP runs unless
     `wip_too`)."""
     v = Verification
     stmt = (
         select(v.pact_version_id)
         .distinct()
-        .where(v.provider_id == _PROVIDER_ID, v.success.is_(True), _in_ids(v.pact_version_id, sqlite))
+        .where(v.provider_id == _PROVIDER_ID, v.success.is_(True), _in_ids(v.pact_version_id, sqlite, ids))
     )
     return stmt if wip_too else stmt.where(v.wip.is_(False))
 
 
-def _verified_by_branch_versions(sqlite: bool, *, wip_too: bool, parts: list[tuple[bool, Any]]) -> Any:
+def _verified_by_branch_versions(
+    sqlite: bool, *, wip_too: bool, parts: list[tuple[bool, Any]], ids: str, label: int
+) -> list[Any]:
     """Contents among `ids` that the provider verified successfully (excluding WIP runs unless `wip_too`)
-    from a version on `branch` (part `(True, condition)`) or on another branch (`(False, condition)`).
+    from a version on `branch` (part `(True, condition)`) or on another branch (`(False, condition)`), as
+    selects to UNION ALL; each row is (content id, `label`).
 
     A content has a verification per provider build and re-run (hundreds; reference issue #487). SQLite:
     one correlated EXISTS per content, which stops at the first that qualifies; "SELECT DISTINCT" over
@@ -582,27 +613,30 @@ def _verified_by_branch_versions(sqlite: bool, *, wip_too: bool, parts: list[tup
             verified = verified if wip_too else verified.where(v.wip.is_(False))
             found.append(verified.where(condition).exists())
         else:
-            found.append(_successful(sqlite, wip_too=wip_too).join(bv, join_on).where(condition))
+            verified = _successful(sqlite, wip_too=wip_too, ids=ids).join(bv, join_on).where(condition)
+            found.append(verified.add_columns(literal_column(str(label))))
     if sqlite:
-        return select(PactVersion.id).where(_in_ids(PactVersion.id, sqlite), or_(*found))
-    return union_all(*found)
+        contents: Any = select(PactVersion.id, literal_column(str(label)))
+        return [contents.where(_in_ids(PactVersion.id, sqlite, ids), or_(*found))]
+    return found
 
 
-@cache
-def _verified_for_branch(sqlite: bool) -> Any:
+def _no_longer_pending(sqlite: bool, ids: str, label: int) -> list[Any]:
+    """Pending for a provider branch ends with a successful verification from the branch, or from another
+    branch before this branch was created (a new feature branch inherits what main already verified)."""
     branch_created = func.coalesce(
         select(Branch.created_at)
         .where(Branch.pacticipant_id == _PROVIDER_ID, Branch.name == bindparam("branch"))
         .scalar_subquery(),
         _END_OF_TIME,
     )
-    return _verified_by_branch_versions(
-        sqlite, wip_too=True, parts=[(True, true()), (False, Verification.created_at < branch_created)]
-    )
+    parts = [(True, true()), (False, Verification.created_at < branch_created)]
+    return _verified_by_branch_versions(sqlite, wip_too=True, parts=parts, ids=ids, label=label)
 
 
-@cache
-def _wip_verified_for_branch(sqlite: bool) -> Any:
+def _no_longer_wip(sqlite: bool, ids: str, label: int) -> list[Any]:
+    """WIP for a provider branch ends with a successful non-WIP verification from the branch within the
+    look-back window (`cutoff`), or from another branch before the branch's first version."""
     # The branch's first version, found through the (pacticipant, branch, order) and (pacticipant, order)
     # indexes; no branch yet means no limit (any earlier verification counts), as in the reference.
     first_order = (
@@ -617,11 +651,25 @@ def _wip_verified_for_branch(sqlite: bool) -> Any:
         _END_OF_TIME,
     )
     v = Verification
-    within_lookback = v.execution_date >= bindparam("cutoff")
-    before_branch = v.created_at < first_version_created
-    return _verified_by_branch_versions(
-        sqlite, wip_too=False, parts=[(True, within_lookback), (False, before_branch)]
-    )
+    parts = [(True, v.execution_date >= bindparam("cutoff")), (False, v.created_at < first_version_created)]
+    return _verified_by_branch_versions(sqlite, wip_too=False, parts=parts, ids=ids, label=label)
+
+
+@cache
+def _verified_for_branch(sqlite: bool) -> Any:
+    return union_all(*_no_longer_pending(sqlite, "ids", 0))
+
+
+@cache
+def _wip_verified_for_branch(sqlite: bool) -> Any:
+    return union_all(*_no_longer_wip(sqlite, "ids", 1))
+
+
+@cache
+def _verified_on_branch(sqlite: bool) -> Any:
+    """Both checks for a provider branch in one statement: pending contents (`ids`, rows labelled 0) and
+    WIP candidates (`wip_ids`, labelled 1)."""
+    return union_all(*_no_longer_pending(sqlite, "ids", 0), *_no_longer_wip(sqlite, "wip_ids", 1))
 
 
 @cache
@@ -652,6 +700,7 @@ def _verified_by_other_tag(sqlite: bool, before: bool) -> Select[Any]:
 
 
 _PLAN_EACH_CALL = text("SET LOCAL plan_cache_mode = force_custom_plan")
+_PLAN_ONCE = text("SET LOCAL plan_cache_mode = force_generic_plan")
 _PROVIDER = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == bindparam("name"))
 _ENVIRONMENT_NAMES = select(Environment.name)
 _DEFAULT_PLAN = _default_plan()

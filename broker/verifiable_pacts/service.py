@@ -84,9 +84,21 @@ class VerifiablePactsService:
         else:
             selected, candidates = self._selected_by_default(provider, since)
         pacts = self._merge(provider, selected)
+        explicit = {(p.consumer_id, p.pact_version_sha) for p in pacts}
+        candidates = [c for c in candidates if (c.consumer_id, c.pact_version_sha) not in explicit]
+        not_pending: set[int] = set()
+        not_wip: set[int] = set()
+        if query.provider_version_branch is not None:  # both checks in one statement
+            pending_ids = {p.pact_version_id for p in pacts} if query.include_pending_status else set()
+            not_pending, not_wip = self.repository.verified_on_branch(
+                provider.id,
+                query.provider_version_branch,
+                pending_ids,
+                {c.pact_version_id for c in candidates},
+            )
         if query.include_pending_status:
-            self._set_pending(provider, pacts, query)
-        wip = self._wip(provider, pacts, query, candidates) if candidates else []
+            self._set_pending(provider, pacts, query, not_pending)
+        wip = self._wip(provider, query, candidates, not_wip) if candidates else []
         return pacts + wip
 
     # --- selection ----------------------------------------------------------------------------------------
@@ -179,15 +191,19 @@ class VerifiablePactsService:
 
     # --- pending ------------------------------------------------------------------------------------------
     def _set_pending(
-        self, provider: ProviderRef, pacts: list[VerifiablePact], query: PactsForVerificationQuery
+        self,
+        provider: ProviderRef,
+        pacts: list[VerifiablePact],
+        query: PactsForVerificationQuery,
+        verified_on_branch: set[int],
     ) -> None:
+        """`verified_on_branch`: with a provider branch, the contents no longer pending for it."""
         ids = {p.pact_version_id for p in pacts}
         repo = self.repository
         branch, tags = query.provider_version_branch, query.provider_version_tags
         if branch is not None:
-            verified = repo.verified_for_branch(provider.id, ids, branch)
             for p in pacts:
-                p.pending = p.pact_version_id not in verified
+                p.pending = p.pact_version_id not in verified_on_branch
                 p.provider_branch = branch
         elif tags:
             by_tag = repo.verified_by_tags(provider.id, ids, tags)
@@ -205,14 +221,14 @@ class VerifiablePactsService:
     def _wip(
         self,
         provider: ProviderRef,
-        explicit: list[VerifiablePact],
         query: PactsForVerificationQuery,
         candidates: list[PactRow],
+        verified_on_branch: set[int],
     ) -> list[VerifiablePact]:
+        """`candidates`: not explicitly selected; `verified_on_branch`: with a provider branch, those of
+        them no longer WIP for it."""
         branch, tags = query.provider_version_branch, query.provider_version_tags
         repo = self.repository
-        selected = {(p.consumer_id, p.pact_version_sha) for p in explicit}
-        candidates = [c for c in candidates if (c.consumer_id, c.pact_version_sha) not in selected]
         ids = {c.pact_version_id for c in candidates}
         wip: list[VerifiablePact] = []
 
@@ -230,7 +246,7 @@ class VerifiablePactsService:
             def for_branch(p: VerifiablePact) -> None:
                 p.provider_branch = branch
 
-            add(repo.wip_verified_for_branch(provider.id, ids, branch), for_branch)
+            add(verified_on_branch, for_branch)
         else:
             for tag in tags:
 
