@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, bindparam, func, inspect, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from broker.db.engine import is_postgres
@@ -49,15 +50,19 @@ def per_dialect(build: Callable[[ModuleType], T]) -> Callable[[Session], T]:
 
 
 def attach(session: Session, row: M) -> M:
-    """Make `row`, built from values just written, a persistent object of the session without reading it
-    back; attributes left unset load on first access. The session's own copy wins if it has one."""
+    """Make `row`, built from values just written or read, a persistent object of the session without
+    reading it back; attributes left unset load on first access. If the session holds an object for that
+    row already (or for a deleted row whose id was reused), that object is kept and takes these values."""
     key = identity_key(instance=row)
     present = session.identity_map.get(key)
-    if present is not None:
-        return present
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
+    if present is None:
+        make_transient_to_detached(row)
+        session.add(row)
+        return row
+    for name, value in row.__dict__.items():
+        if not name.startswith("_sa_"):
+            set_committed_value(present, name, value)
+    return present
 
 
 def insert_ignore(
