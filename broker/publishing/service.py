@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from broker.db.models import Pacticipant, Version
 from broker.errors import Conflict, ValidationFailed
 from broker.pacticipants import repository as pacticipant_repo
-from broker.pacticipants import service as pacticipants
 from broker.pacts import content as pact_content
 from broker.pacts import repository as pact_repo
 from broker.pacts import service as pacts
@@ -247,13 +246,21 @@ def publish_pact(
     had a pact with this provider."""
     pacts.check_names(pact, consumer_name, provider_name)
     versions.check_name("version", version_number, "version number")
-    consumer = pacticipants.find_or_create(session, consumer_name)
-    provider = pacticipants.find_or_create(session, provider_name)
-    version, _ = versions.find_or_create(session, consumer, version_number)
-    existing = pact_repo.latest_for_consumer_version(session, version.id, provider.id)
+    by_name = pacticipant_repo.find_or_create_all(session, [consumer_name, provider_name])
+    consumer, provider = by_name[consumer_name], by_name[provider_name]
+    version, created = versions.find_or_create(session, consumer, version_number)
+    existing = None if created else pact_repo.latest_for_consumer_version(session, version.id, provider.id)
     if merge and existing is not None:
         pact = pact_content.merge(json.loads(existing.pact_version.content), pact)
-    outcome = pacts.publish(session, consumer, provider, version, pact, allow_modification=allow_modification)
+    outcome = pacts.publish(
+        session,
+        consumer,
+        provider,
+        version,
+        pact,
+        allow_modification=allow_modification,
+        version_created=created,
+    )
     _fire_webhooks(session, outcome, base_url, None, webhook_settings)
     pacts.touch_integrations(session, [(consumer.id, provider.id)])
     return outcome, existing is not None
