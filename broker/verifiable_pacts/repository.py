@@ -589,13 +589,19 @@ def _verified_by_branch_versions(
     from a version on `branch` (part `(True, condition)`) or on another branch (`(False, condition)`), as
     selects to UNION ALL; each row is (content id, `label`).
 
-    A content has a verification per provider build and re-run (hundreds; reference issue #487). SQLite:
-    one correlated EXISTS per content, which stops at the first that qualifies; "SELECT DISTINCT" over
-    the join read them all (full benchmark history: pending 1.7 -> 0.1 ms, WIP 1.6 -> 0.8 ms), and the
-    branch's versions are kept from driving it (`_by_key`). PostgreSQL: DISTINCT over the join, which it
-    hashes; the EXISTS form it turns into the set of everything the branch ever verified (WIP 2 -> 7 ms).
+    A content has a verification per provider build and re-run (hundreds; reference issue #487), so each
+    content is checked with an EXISTS that stops at the first qualifying one; "SELECT DISTINCT" over the
+    join read them all (full benchmark history, SQLite: pending 1.7 -> 0.1 ms, WIP 1.6 -> 0.8 ms). SQLite
+    takes the parts OR-ed, and the branch's versions are kept from driving the join (`_by_key`).
+    PostgreSQL takes one semi-join per part from the ids (unnest): OR-ed, it turned the EXISTS into the
+    set of everything the branch ever verified.
     """
     v, bv = Verification, BranchVersion
+    contents: Any = (
+        PactVersion.__table__
+        if sqlite
+        else func.unnest(bindparam(ids, type_=ARRAY(Integer))).table_valued("id").render_derived("contents")
+    )
     found: list[Any] = []
     for branch_is, condition in parts:
         branch_name = _by_key(bv.branch_name, sqlite)
@@ -605,20 +611,15 @@ def _verified_by_branch_versions(
             _by_key(bv.pacticipant_id, sqlite) == _PROVIDER_ID,
             on_branch,
         )
-        if sqlite:
-            verified = select(v.pact_version_id).join(bv, join_on)
-            verified = verified.where(
-                v.pact_version_id == PactVersion.id, v.provider_id == _PROVIDER_ID, v.success.is_(True)
-            )
-            verified = verified if wip_too else verified.where(v.wip.is_(False))
-            found.append(verified.where(condition).exists())
-        else:
-            verified = _successful(sqlite, wip_too=wip_too, ids=ids).join(bv, join_on).where(condition)
-            found.append(verified.add_columns(literal_column(str(label))))
+        verified = select(v.pact_version_id).join(bv, join_on)
+        verified = verified.where(
+            v.pact_version_id == contents.c.id, v.provider_id == _PROVIDER_ID, v.success.is_(True), condition
+        )
+        found.append((verified if wip_too else verified.where(v.wip.is_(False))).exists())
     if sqlite:
-        contents: Any = select(PactVersion.id, literal_column(str(label)))
-        return [contents.where(_in_ids(PactVersion.id, sqlite, ids), or_(*found))]
-    return found
+        in_ids = contents.c.id.in_(_ids(ids))
+        return [select(contents.c.id, literal_column(str(label))).where(in_ids, or_(*found))]
+    return [select(contents.c.id, literal_column(str(label))).where(exists) for exists in found]
 
 
 def _no_longer_pending(sqlite: bool, ids: str, label: int) -> list[Any]:
