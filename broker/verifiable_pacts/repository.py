@@ -1,9 +1,11 @@
 """All SQL of pacts-for-verification: selected pacts, pending status, WIP candidates.
 
 Every selector is one statement over `latest_pact_publication_ids_for_consumer_versions` (the newest
-revision per consumer version, so overwritten revisions never get verified). Pending status and WIP
-exclusions are computed for *all* candidate contents at once (`pact_version_id IN (...)`), so the number
-of statements depends on the number of selectors and provider tags, never on the number of pacts.
+revision per consumer version, so overwritten revisions never get verified), reached by primary key from
+the versions the selector names (branch and tag heads, deployments, releases); the default selectors and
+the WIP candidates share one statement. Pending status and WIP exclusions are computed for *all* candidate
+contents at once (one statement for both with a provider branch), so the number of statements depends on
+the number of selectors and provider tags, never on the number of pacts.
 
 Each statement is built once per *shape* (which selector, which optional filters) and database kind, with
 the values as bound parameters: building and cache-keying these joins cost more CPU than running them.
@@ -87,6 +89,14 @@ class DefaultPacts(NamedTuple):
     deployed: list[PactRow]
     released: list[PactRow]
     wip_candidates: list[PactRow]
+
+
+class DefaultPlan(NamedTuple):
+    """Consumers by default selector: main branch, {consumer: tag named like its main branch}, latest."""
+
+    main_branch: list[str]
+    tagged: dict[str, str]
+    latest: list[str]
 
 
 class ProviderRef(NamedTuple):
@@ -176,21 +186,25 @@ class VerifiablePactsRepository:
             params["names"] = [consumer]
         return self._run(_tag_head_pacts(self.sqlite, True, bool(consumer), since=False), params)
 
-    def default_selector_plan(self, provider_id: int) -> tuple[list[str], dict[str, str], list[str]]:
-        """Which default selector applies to each consumer of the provider (reference `default_selectors`):
-        its main branch if that branch has a version, else the latest tagged with the main branch's name,
-        else the overall latest. Returns (main-branch consumers, {consumer: tag}, overall-latest ones)."""
-        main, tagged, latest = [], {}, []
-        for name, main_branch, branch_exists, tag_exists in self.session.execute(
-            _DEFAULT_PLAN, {"provider_id": provider_id}
+    def find_provider_with_default_plan(self, name: str) -> tuple[ProviderRef | None, DefaultPlan]:
+        """The provider, and which default selector applies to each of its consumers (reference
+        `default_selectors`), in one statement: a consumer's main branch if that branch has a version,
+        else the latest tagged with the main branch's name, else the overall latest."""
+        provider: ProviderRef | None = None
+        plan = DefaultPlan([], {}, [])
+        for pid, pname, name_, main_branch, branch_exists, tag_exists in self.session.execute(
+            _PROVIDER_WITH_DEFAULT_PLAN, {"name": name}
         ):
+            provider = ProviderRef(pid, pname)
+            if name_ is None:  # a provider without consumers
+                continue
             if main_branch and branch_exists:
-                main.append(name)
+                plan.main_branch.append(name_)
             elif main_branch and tag_exists:
-                tagged[name] = main_branch
+                plan.tagged[name_] = main_branch
             else:
-                latest.append(name)
-        return main, tagged, latest
+                plan.latest.append(name_)
+        return provider, plan
 
     def _plan_each_call(self) -> None:
         """PostgreSQL: plan the "verified" statements for their actual values, for this transaction.
@@ -198,8 +212,8 @@ class VerifiablePactsRepository:
         psycopg prepares a statement from its fifth run on, and PostgreSQL then switches to a generic plan.
         For these (a few hundred content ids, the provider's branch unknown) it guesses the branch has one
         version and walks all of that version's verifications, filtering on the ids: on the full benchmark
-        history 4 ms instead of 1.5 (pending) and 25 ms instead of 2 (WIP). The selections run before this,
-        and keep their generic plans, which are right and skip 1 ms of planning each.
+        history 4 ms instead of 1.5 (pending) and 25 ms instead of 2 (WIP). The selections run before this
+        on generic plans, which are right for them and skip their planning (see `default_pacts`).
         """
         if not self.sqlite and not self._planning_per_call:
             self.session.execute(_PLAN_EACH_CALL)
@@ -301,7 +315,7 @@ class VerifiablePactsRepository:
 
 # --- statements -----------------------------------------------------------------------------------------
 # Bound parameters: provider_id, and as each shape needs: names (consumer names), branch, tag, environment,
-# since, ids (pact version ids), tags, cutoff, before.
+# since, ids and wip_ids (pact version ids), tags, cutoff, before.
 
 
 def _ids(name: str) -> Any:
@@ -545,18 +559,21 @@ def _default_pacts(sqlite: bool, with_wip: bool) -> Any:
     return union_all(*(part.add_columns(literal_column(str(min(i, 3)))) for i, part in enumerate(parts)))
 
 
-def _default_plan() -> Any:
-    c = Pacticipant
+def _provider_with_default_plan() -> Any:
+    provider, c = Pacticipant, aliased(Pacticipant)
     has_branch = (
         select(BranchHead.branch_id)
         .where(BranchHead.pacticipant_id == c.id, BranchHead.branch_name == c.main_branch)
         .exists()
     )
     has_tag = select(Tag.version_id).where(Tag.pacticipant_id == c.id, Tag.name == c.main_branch).exists()
+    # Outer joins: a provider without consumers is still found (one row, no consumer).
     return (
-        select(c.name, c.main_branch, has_branch, has_tag)
-        .join(IntegrationModel, IntegrationModel.consumer_id == c.id)
-        .where(IntegrationModel.provider_id == _PROVIDER_ID)
+        select(provider.id, provider.name, c.name, c.main_branch, has_branch, has_tag)
+        .select_from(provider)
+        .outerjoin(IntegrationModel, IntegrationModel.provider_id == provider.id)
+        .outerjoin(c, c.id == IntegrationModel.consumer_id)
+        .where(provider.name == bindparam("name"))
         .order_by(c.name)
     )
 
@@ -704,7 +721,7 @@ _PLAN_EACH_CALL = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _PLAN_ONCE = text("SET LOCAL plan_cache_mode = force_generic_plan")
 _PROVIDER = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == bindparam("name"))
 _ENVIRONMENT_NAMES = select(Environment.name)
-_DEFAULT_PLAN = _default_plan()
+_PROVIDER_WITH_DEFAULT_PLAN = _provider_with_default_plan()
 
 
 @cache

@@ -28,7 +28,7 @@ from broker.verifiable_pacts.messages import (
     sort_selectors,
 )
 from broker.verifiable_pacts.query import PactsForVerificationQuery, Selector, validate
-from broker.verifiable_pacts.repository import PactRow, ProviderRef, VerifiablePactsRepository
+from broker.verifiable_pacts.repository import DefaultPlan, PactRow, ProviderRef, VerifiablePactsRepository
 
 
 def _resolved(selector: Selector, row: PactRow, fallback_used: bool = False) -> ResolvedSelector:
@@ -69,7 +69,11 @@ class VerifiablePactsService:
         return validate(body, environment_exists)
 
     def find(self, provider_name: str, query: PactsForVerificationQuery) -> list[VerifiablePact]:
-        provider = self.repository.find_provider(provider_name)
+        plan = None
+        if query.consumer_version_selectors:
+            provider = self.repository.find_provider(provider_name)
+        else:
+            provider, plan = self.repository.find_provider_with_default_plan(provider_name)
         if provider is None:
             raise NotFound(f"No provider with name '{provider_name}' found")
         since = query.include_wip_pacts_since
@@ -77,12 +81,12 @@ class VerifiablePactsService:
             since = None  # WIP pacts are only for a provider branch or tags
         # Every pact first, then what was verified (the repository plans those statements differently).
         candidates: list[PactRow] = []
-        if query.consumer_version_selectors:
+        if plan is None:
             selected = self._selected(provider, query.consumer_version_selectors)
             if since is not None:
                 candidates = self.repository.wip_candidates(provider.id, since)
         else:
-            selected, candidates = self._selected_by_default(provider, since)
+            selected, candidates = self._selected_by_default(provider, plan, since)
         pacts = self._merge(provider, selected)
         explicit = {(p.consumer_id, p.pact_version_sha) for p in pacts}
         candidates = [c for c in candidates if (c.consumer_id, c.pact_version_sha) not in explicit]
@@ -103,13 +107,14 @@ class VerifiablePactsService:
 
     # --- selection ----------------------------------------------------------------------------------------
     def _selected_by_default(
-        self, provider: ProviderRef, wip_since: datetime | None
+        self, provider: ProviderRef, plan: DefaultPlan, wip_since: datetime | None
     ) -> tuple[list[tuple[PactRow, ResolvedSelector]], list[PactRow]]:
         """No selectors: each consumer's main branch (else the latest tagged with its name, else the
-        latest), plus whatever is deployed or released; and the WIP candidates, fetched alongside."""
+        latest), plus whatever is deployed or released; and the WIP candidates, fetched alongside.
+        The main-branch consumers of `plan` are exactly those whose main-branch head `default_pacts`
+        finds."""
         repo = self.repository
-        # The main-branch consumers are exactly those whose main-branch head `default_pacts` finds.
-        _, tagged, latest = repo.default_selector_plan(provider.id)
+        tagged, latest = plan.tagged, plan.latest
         default = repo.default_pacts(provider.id, wip_since)
         found = [
             (row, _resolved(Selector(main_branch=True, consumer=row.consumer_name), row))
