@@ -36,10 +36,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union,
 )
 from sqlalchemy.orm import Session, aliased
 
+from broker.db.engine import is_postgres
 from broker.db.models import (
     BranchHead,
     BranchVersion,
@@ -274,6 +276,10 @@ class MatrixRepository:
             params["name_only_ids"] = list({s.pacticipant_id for s in name_only})
             params["all_ids"] = list({s.pacticipant_id for s in real})
             params["specified_ids"] = list({s.pacticipant_id for s in real if s.specified})
+        if is_postgres(self.session):
+            # The rows drive primary-key lookups of names, versions and results, in the order written.
+            # Left to search join orders over nine relations PostgreSQL plans for 2.2 ms to run for 0.5.
+            self.session.execute(_JOIN_AS_WRITTEN)
         return [
             MatrixRow(
                 consumer_id=row[0],
@@ -325,6 +331,7 @@ def _ids(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
+_JOIN_AS_WRITTEN = text("SET LOCAL join_collapse_limit = 1")
 _NAMES_STMT = select(Pacticipant.name).where(Pacticipant.name.in_(_ids("names")))
 _PACTICIPANTS_STMT = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name.in_(_ids("names")))
 _MAIN_BRANCH_STMT = select(Pacticipant.main_branch).where(Pacticipant.name == bindparam("name"))
