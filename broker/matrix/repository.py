@@ -89,6 +89,8 @@ def _aware(value: datetime | None) -> datetime | None:
 class MatrixRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Pacticipants already read in this transaction (validation reads them, then `find` needs them).
+        self._pacticipants: dict[str, tuple[int, str]] = {}
 
     # --- the one entry point ----------------------------------------------------------------------------
     def find(self, query: MatrixQuery, with_details: bool = True) -> QueryResults:
@@ -130,7 +132,7 @@ class MatrixRepository:
         wanted = set(names)
         if not wanted:
             return set()
-        return set(self.session.scalars(_NAMES_STMT, {"names": list(wanted)}))
+        return set(self._pacticipants_by_name(list(wanted)))
 
     def main_branch(self, pacticipant: str) -> str | None:
         """The pacticipant's main branch name; None when it or its main branch is unknown."""
@@ -143,8 +145,11 @@ class MatrixRepository:
     def _pacticipants_by_name(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
         if not names:
             return {}
-        rows = self.session.execute(_PACTICIPANTS_STMT, {"names": list(set(names))})
-        return {name: (pid, name) for pid, name in rows}
+        missing = set(names) - self._pacticipants.keys()
+        if missing:
+            rows = self.session.execute(_PACTICIPANTS_STMT, {"names": list(missing)})
+            self._pacticipants.update({name: (pid, name) for pid, name in rows})
+        return {name: self._pacticipants[name] for name in set(names) if name in self._pacticipants}
 
     def _resolve(
         self,
@@ -332,7 +337,6 @@ def _ids(name: str) -> Any:
 
 
 _JOIN_AS_WRITTEN = text("SET LOCAL join_collapse_limit = 1")
-_NAMES_STMT = select(Pacticipant.name).where(Pacticipant.name.in_(_ids("names")))
 _PACTICIPANTS_STMT = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name.in_(_ids("names")))
 _MAIN_BRANCH_STMT = select(Pacticipant.main_branch).where(Pacticipant.name == bindparam("name"))
 _ENVIRONMENT_STMT = select(Environment.id).where(Environment.name == bindparam("name"))
