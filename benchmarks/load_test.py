@@ -56,12 +56,14 @@ MIX = {
 }
 
 
-def operations(known: KnownAnswers, run: str, env_uuid: str) -> dict[str, shapes.Shape]:
+def operations(
+    known: KnownAnswers, run: str, env_uuid: str, branches: int | None = None
+) -> dict[str, shapes.Shape]:
     return {
         "for-verification": shapes.for_verification(known),
         "publish verification": shapes.verification_result(known, run),
         "can-i-deploy": shapes.can_i_deploy(known),
-        "publish contract": shapes.publish(known, run),
+        "publish contract": shapes.publish(known, run, branches=branches),
         "record deployment": shapes.record_deployment(known, env_uuid),
     }
 
@@ -159,6 +161,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds (upper bound)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="requests (upper bound)")
     parser.add_argument("--broker-workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--branches",
+        type=int,
+        default=None,
+        help="publish over N branches in turn (default: 20 in a row on one branch: every concurrent "
+        "publication then queues on that branch head's row lock on PostgreSQL)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     with throwaway_database(args.backend) as url:
@@ -170,7 +179,14 @@ def main(argv: list[str] | None = None) -> None:
             run = f"load-{int(time.time())}"
             cpu_before = resource.getrusage(resource.RUSAGE_SELF)
             latencies, errors, kinds, elapsed = uvloop.run(
-                drive(base, operations(known, run, env_uuid), args.users, args.duration, args.max_requests, 7)
+                drive(
+                    base,
+                    operations(known, run, env_uuid, args.branches),
+                    args.users,
+                    args.duration,
+                    args.max_requests,
+                    7,
+                )
             )
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     generator_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)

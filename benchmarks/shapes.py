@@ -84,9 +84,17 @@ def for_verification(known: KnownAnswers, provider: str | None = None) -> Shape:
     return build
 
 
-def publish(known: KnownAnswers, run: str, consumer: str | None = None, provider: str | None = None) -> Shape:
+def publish(
+    known: KnownAnswers,
+    run: str,
+    consumer: str | None = None,
+    provider: str | None = None,
+    branches: int | None = None,
+) -> Shape:
     """One contract per request from a new consumer version; the content changes every 5th version, so
-    most publications reuse existing content, as in real CI."""
+    most publications reuse existing content, as in real CI. Branches: 20 publications in a row on each
+    (one hot branch at a time); with `branches=N`, the publications take turns over N branches, as N CI
+    pipelines each on its own branch would."""
     consumer = consumer or known.publishing_consumer
     provider = provider or known.publishing_providers[0]
 
@@ -95,7 +103,7 @@ def publish(known: KnownAnswers, run: str, consumer: str | None = None, provider
         body = {
             "pacticipantName": consumer,
             "pacticipantVersionNumber": f"bench-{run}-{i}",
-            "branch": f"feature/bench-{run}-{i // 20}",
+            "branch": f"feature/bench-{run}-{i // 20 if branches is None else i % branches}",
             "tags": [],
             "buildUrl": f"https://ci.tracseq.example/{consumer}/bench/{i}",
             "contracts": [
