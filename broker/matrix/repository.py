@@ -25,8 +25,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -34,15 +36,18 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    null,
     or_,
     select,
     text,
     union,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
 from broker.db.engine import is_postgres
 from broker.db.models import (
+    NAME,
     BranchHead,
     BranchVersion,
     CurrentlyDeployedVersionId,
@@ -312,20 +317,21 @@ class MatrixRepository:
 
     # --- decoration -------------------------------------------------------------------------------------
     def version_details(self, version_ids: set[int]) -> dict[int, VersionDetails]:
-        """Branches (with head flag), tags (with latest flag) and current environments, in 3 statements."""
+        """Branches (with head flag), tags (with latest flag) and current environments, in one statement."""
         details: dict[int, VersionDetails] = {vid: VersionDetails() for vid in version_ids}
         if not version_ids:
             return details
-        ids = {"ids": list(version_ids)}
-        for vid, branch_name, head_vid in self.session.execute(_BRANCHES_STMT, ids):
-            details[vid].branch_versions.append((branch_name, head_vid is not None))
-        tag_rows = self.session.execute(_TAGS_STMT, ids).all()
-        for vid, name, order, max_order, _created in sorted(
-            tag_rows, key=lambda r: (r[0], _aware(r[4]), r[1])
-        ):
-            details[vid].tags.append((name, order == max_order))
-        for vid, uuid, name, display_name, production in self.session.execute(_ENVIRONMENTS_STMT, ids):
-            details[vid].environments.append(EnvironmentRef(uuid, name, display_name, bool(production)))
+        rows = self.session.execute(_VERSION_DETAILS_STMT, {"ids": list(version_ids)}).all()
+        by_kind: dict[int, list[Any]] = {_BRANCH: [], _TAG: [], _ENVIRONMENT: []}
+        for row in rows:
+            by_kind[row.kind].append(row)
+        # Each kind in the order the reference lists it: branches and environments as added, tags by date.
+        for r in sorted(by_kind[_BRANCH], key=lambda r: (r.version_id, _aware(r.created_at), r.row_id)):
+            details[r.version_id].branch_versions.append((r.text1, bool(r.flag)))
+        for r in sorted(by_kind[_TAG], key=lambda r: (r.version_id, _aware(r.created_at), r.text1)):
+            details[r.version_id].tags.append((r.text1, r.number1 == r.number2))
+        for r in sorted(by_kind[_ENVIRONMENT], key=lambda r: (r.version_id, _aware(r.created_at), r.row_id)):
+            details[r.version_id].environments.append(EnvironmentRef(r.text1, r.text2, r.text3, bool(r.flag)))
         return details
 
 
@@ -618,19 +624,36 @@ def _decorated(rows_sq: FromClause, has_limit: bool) -> Select[Any]:
     return stmt.limit(bindparam("limit")) if has_limit else stmt
 
 
-def _branches() -> Select[Any]:
-    bv = BranchVersion.__table__
-    bh = BranchHead.__table__
-    return (
-        select(bv.c.version_id, bv.c.branch_name, bh.c.version_id)
+_BRANCH, _TAG, _ENVIRONMENT = 0, 1, 2
+
+
+def _version_details() -> Any:
+    """Branches, tags and current environments of the versions `:ids` as one UNION ALL (one round trip
+    instead of three: on PostgreSQL each costs more than its query). Columns shared by the three kinds:
+    kind, version_id, text1-3, flag, number1-2, created_at, row_id."""
+    ids = _ids("ids")
+
+    def nothing(type_: Any) -> Any:
+        return null().cast(type_)
+
+    bv, bh = BranchVersion.__table__, BranchHead.__table__
+    branches = (
+        select(
+            literal(_BRANCH).label("kind"),
+            bv.c.version_id.label("version_id"),
+            bv.c.branch_name.label("text1"),
+            nothing(NAME).label("text2"),
+            nothing(NAME).label("text3"),
+            bh.c.version_id.is_not(None).label("flag"),
+            nothing(Integer).label("number1"),
+            nothing(Integer).label("number2"),
+            bv.c.created_at.label("created_at"),
+            bv.c.id.label("row_id"),
+        )
         # (branch_id, version_id) uses the branch_heads primary key; branch_version_id has no index.
         .outerjoin(bh, and_(bh.c.branch_id == bv.c.branch_id, bh.c.version_id == bv.c.version_id))
-        .where(bv.c.version_id.in_(_ids("ids")))
-        .order_by(bv.c.version_id, bv.c.created_at, bv.c.id)
+        .where(bv.c.version_id.in_(ids))
     )
-
-
-def _tags() -> Select[Any]:
     t = Tag.__table__
     t2 = aliased(Tag)
     latest_order = (
@@ -638,36 +661,44 @@ def _tags() -> Select[Any]:
         .where(t2.pacticipant_id == t.c.pacticipant_id, t2.name == t.c.name)
         .scalar_subquery()
     )
-    # Ordered like the primary key (version_id, name) so PostgreSQL reads the index; the reference's
-    # creation-date order is applied afterwards.
-    return (
-        select(t.c.version_id, t.c.name, t.c.version_order, latest_order, t.c.created_at)
-        .where(t.c.version_id.in_(_ids("ids")))
-        .order_by(t.c.version_id, t.c.name)
-    )
-
-
-def _current_environments() -> Select[Any]:
+    tags = select(
+        literal(_TAG),
+        t.c.version_id,
+        t.c.name,
+        nothing(NAME),
+        nothing(NAME),
+        nothing(Boolean),
+        t.c.version_order,
+        latest_order,
+        t.c.created_at,
+        nothing(Integer),
+    ).where(t.c.version_id.in_(ids))
     e = Environment.__table__
     deployed = select(
         CurrentlyDeployedVersionId.version_id.label("version_id"),
         CurrentlyDeployedVersionId.environment_id.label("environment_id"),
-    ).where(CurrentlyDeployedVersionId.version_id.in_(_ids("ids")))
+    ).where(CurrentlyDeployedVersionId.version_id.in_(ids))
     released = select(
         ReleasedVersion.version_id.label("version_id"),
         ReleasedVersion.environment_id.label("environment_id"),
-    ).where(ReleasedVersion.version_id.in_(_ids("ids")), ReleasedVersion.support_ended_at.is_(None))
+    ).where(ReleasedVersion.version_id.in_(ids), ReleasedVersion.support_ended_at.is_(None))
     current = union(deployed, released).subquery("current")
-    return (
-        select(current.c.version_id, e.c.uuid, e.c.name, e.c.display_name, e.c.production)
-        .join(e, e.c.id == current.c.environment_id)
-        .order_by(current.c.version_id, e.c.created_at)
-    )
+    environments = select(
+        literal(_ENVIRONMENT),
+        current.c.version_id,
+        e.c.uuid,
+        e.c.name,
+        e.c.display_name,
+        e.c.production,
+        nothing(Integer),
+        nothing(Integer),
+        e.c.created_at,
+        e.c.id,
+    ).join(e, e.c.id == current.c.environment_id)
+    return union_all(branches, tags, environments)
 
 
-_BRANCHES_STMT = _branches()
-_TAGS_STMT = _tags()
-_ENVIRONMENTS_STMT = _current_environments()
+_VERSION_DETAILS_STMT = _version_details()
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
