@@ -49,6 +49,16 @@ def per_dialect(build: Callable[[ModuleType], T]) -> Callable[[Session], T]:
     return statement
 
 
+def insert_unless_present(table: Any, conflict: Sequence[str], *returning: Any) -> Callable[[Session], Any]:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING RETURNING returning`, built once per database kind.
+    Execute it with the row's values; no row back means one with the same `conflict` columns was there."""
+    return per_dialect(
+        lambda dialect: (
+            dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(*returning)
+        )
+    )
+
+
 def attach(session: Session, row: M) -> M:
     """Make `row`, built from values just written or read, a persistent object of the session without
     reading it back; attributes left unset load on first access. If the session holds an object for that

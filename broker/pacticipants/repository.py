@@ -9,16 +9,10 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from broker.db.models import Pacticipant, utcnow
-from broker.db.sql import attach, per_dialect
+from broker.db.sql import attach, insert_unless_present
 
 _BY_NAME = select(Pacticipant).where(Pacticipant.name == bindparam("name"))
-_INSERT = per_dialect(
-    lambda dialect: (
-        dialect.insert(Pacticipant.__table__)
-        .on_conflict_do_nothing(index_elements=["name"])
-        .returning(Pacticipant.__table__.c.id)
-    )
-)
+_INSERT = insert_unless_present(Pacticipant.__table__, ["name"], Pacticipant.__table__.c.id)
 
 
 def find_by_name(session: Session, name: str) -> Pacticipant | None:

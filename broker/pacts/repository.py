@@ -21,7 +21,7 @@ from broker.db.models import (
 from broker.db.models import (
     LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
-from broker.db.sql import attach, per_dialect
+from broker.db.sql import attach, insert_unless_present, per_dialect
 
 Consumer = aliased(Pacticipant, name="consumer")
 Provider = aliased(Pacticipant, name="provider")
@@ -120,12 +120,8 @@ def previous_content_id(
     return session.execute(_PREVIOUS_CONTENT, params).scalar_one_or_none()
 
 
-_INSERT_PACT_VERSION = per_dialect(
-    lambda dialect: (
-        dialect.insert(PactVersion.__table__)
-        .on_conflict_do_nothing(index_elements=["consumer_id", "provider_id", "sha"])
-        .returning(_pact_versions.id)
-    )
+_INSERT_PACT_VERSION = insert_unless_present(
+    PactVersion.__table__, ["consumer_id", "provider_id", "sha"], _pact_versions.id
 )
 
 
@@ -164,12 +160,8 @@ def latest_for_consumer_version(
     return rows[0] if rows else None
 
 
-_INSERT_PUBLICATION = per_dialect(
-    lambda dialect: (
-        dialect.insert(PactPublication.__table__)
-        .on_conflict_do_nothing(index_elements=["consumer_version_id", "provider_id", "revision_number"])
-        .returning(_publications.id)
-    )
+_INSERT_PUBLICATION = insert_unless_present(
+    PactPublication.__table__, ["consumer_version_id", "provider_id", "revision_number"], _publications.id
 )
 
 

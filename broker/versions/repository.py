@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
-from broker.db.sql import attach, next_version_order_value, per_dialect
+from broker.db.sql import attach, insert_unless_present, next_version_order_value, per_dialect
 
 _FIND = select(Version).where(
     Version.pacticipant_id == bindparam("pacticipant_id"), Version.number == bindparam("number")
@@ -107,13 +107,7 @@ def page(session: Session, pacticipant_id: int, number: int, size: int) -> tuple
 # --- tags -------------------------------------------------------------------------------------------
 
 
-_INSERT_TAG = per_dialect(
-    lambda dialect: (
-        dialect.insert(Tag.__table__)
-        .on_conflict_do_nothing(index_elements=["version_id", "name"])
-        .returning(Tag.__table__.c.name)
-    )
-)
+_INSERT_TAG = insert_unless_present(Tag.__table__, ["version_id", "name"], Tag.__table__.c.name)
 
 
 def add_tag(session: Session, version: Version, name: str) -> bool:
@@ -189,13 +183,7 @@ _BRANCH_ID = select(Branch.__table__.c.id).where(
     Branch.__table__.c.pacticipant_id == bindparam("pacticipant_id"),
     Branch.__table__.c.name == bindparam("name"),
 )
-_INSERT_BRANCH = per_dialect(
-    lambda dialect: (
-        dialect.insert(Branch.__table__)
-        .on_conflict_do_nothing(index_elements=["pacticipant_id", "name"])
-        .returning(Branch.__table__.c.id)
-    )
-)
+_INSERT_BRANCH = insert_unless_present(Branch.__table__, ["pacticipant_id", "name"], Branch.__table__.c.id)
 
 
 def find_or_create_branch(session: Session, pacticipant_id: int, name: str) -> int:
@@ -218,12 +206,8 @@ def find_branch_version(session: Session, branch_id: int, version_id: int) -> Br
     return session.execute(stmt).scalar_one_or_none()
 
 
-_INSERT_BRANCH_VERSION = per_dialect(
-    lambda dialect: (
-        dialect.insert(BranchVersion.__table__)
-        .on_conflict_do_nothing(index_elements=["branch_id", "version_id"])
-        .returning(BranchVersion.__table__.c.id)
-    )
+_INSERT_BRANCH_VERSION = insert_unless_present(
+    BranchVersion.__table__, ["branch_id", "version_id"], BranchVersion.__table__.c.id
 )
 
 
