@@ -22,6 +22,12 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Reads straight from the OS page cache through a memory map (address space only, shared by every
+# connection and worker) instead of a read() per page into SQLite's 2 MB default cache: on the benchmark's
+# 115 MB history, for-verification's SQL 6.5 -> 3.8 ms. Pages still in the WAL are read through the
+# connection's own cache, made 32 MB for them.
+SQLITE_MMAP_BYTES = 1 << 30
+SQLITE_CACHE_KIB = 32 * 1024
 # Execution option a write session sets so its SQLite transaction begins IMMEDIATE.
 _IMMEDIATE = "broker_begin_immediate"
 _HOLDS_WRITE_LOCK = "broker_holds_write_lock"
@@ -86,6 +92,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     # Writers queue on a lock before BEGIN IMMEDIATE: a waiting writer gets the turn as soon as the previous
