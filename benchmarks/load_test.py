@@ -42,6 +42,7 @@ from benchmarks.broker_bench import RESULTS_DIR, environment_uuid, percentile
 from benchmarks.dataset import DatasetSpec, KnownAnswers, seed
 from benchmarks.http_driver import Connection, HttpError
 from benchmarks.server import broker_process, throwaway_database
+from broker.settings import BrokerSettings
 
 SLO_P95_MS, SLO_P99_MS, SLO_ERROR_RATE = 500.0, 1000.0, 0.01
 AIM_RPS, AIM_P95_MS = 1234.0, 50.0
@@ -162,6 +163,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-requests", type=int, default=50_000, help="requests (upper bound)")
     parser.add_argument("--broker-workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument(
+        "--broker-threads",
+        type=int,
+        default=None,
+        help="requests each worker works on at once (PACT_BROKER_THREADS; default: the broker's, 2)",
+    )
+    parser.add_argument(
         "--branches",
         type=int,
         default=None,
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     with throwaway_database(args.backend) as url:
         known = seed(url, DatasetSpec().scaled(args.scale))
         print(f"[{args.backend} x{args.scale}] seeded {known.counts}", flush=True)
-        with broker_process(url, workers=args.broker_workers) as base:
+        with broker_process(url, workers=args.broker_workers, threads=args.broker_threads) as base:
             with httpx.Client(base_url=base) as client:
                 env_uuid = environment_uuid(client, known.environment)
             run = f"load-{int(time.time())}"
@@ -201,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{fig['p99_ms']:>9}{fig['error_rate']:>9.2%}"
         )
     print(
-        f"\n{args.users} virtual users, {elapsed:.1f} s, broker: {args.broker_workers} uvicorn worker(s), "
+        f"\n{args.users} virtual users, {elapsed:.1f} s, broker: {args.broker_workers} uvicorn worker(s) x "
+        f"{args.broker_threads or BrokerSettings.model_fields['threads'].default} thread(s), "
         f"generator: 1 process (uvloop + benchmarks.http_driver) using {generator_cpu:.1f} CPU-s "
         f"({generator_cpu / elapsed:.0%} of one core)"
     )

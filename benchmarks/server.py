@@ -43,8 +43,9 @@ def throwaway_database(backend: str) -> Iterator[str]:
 
 
 @contextmanager
-def broker_process(database_url: str, *, workers: int = 1) -> Iterator[str]:
-    """`uvicorn --factory broker.app:create_app` on 127.0.0.1; yields the base URL, stops it on exit."""
+def broker_process(database_url: str, *, workers: int = 1, threads: int | None = None) -> Iterator[str]:
+    """`uvicorn --factory broker.app:create_app` on 127.0.0.1; yields the base URL, stops it on exit.
+    `threads`: requests each worker works on at once (default: the broker's, `BrokerSettings.threads`)."""
     port = free_port()
     env = {
         **os.environ,
@@ -52,6 +53,8 @@ def broker_process(database_url: str, *, workers: int = 1) -> Iterator[str]:
         "PACT_BROKER_LOG_LEVEL": "WARNING",
         "PACT_DO_NOT_TRACK": "true",
     }
+    if threads is not None:
+        env["PACT_BROKER_THREADS"] = str(threads)
     for key in list(env):
         if key.startswith("PACT_BROKER_BASIC_AUTH") or key == "PACT_BROKER_BASE_URL":
             del env[key]

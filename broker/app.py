@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from broker.api import ROUTERS
@@ -30,6 +31,8 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Triggered webhooks a stopped broker left waiting or retrying are sent now (its queue was in memory).
         webhooks.resume(engine, getattr(app.state, "webhook_settings", None))
+        # The limiter belongs to the serving event loop, so it is set here rather than at import.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
         engine.dispose()
 

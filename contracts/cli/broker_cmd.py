@@ -23,6 +23,11 @@ def serve(
         help="Server processes (default: PACT_BROKER_WORKERS or 1). More than one suits PostgreSQL; "
         "SQLite lets one process write at a time.",
     ),
+    threads: int | None = typer.Option(
+        None,
+        min=1,
+        help="Requests each process works on at once (default: PACT_BROKER_THREADS or 2).",
+    ),
 ) -> None:
     """Migrate the database to the newest schema, then serve the broker until Ctrl-C or SIGTERM."""
     # Imported here, not at the top: every `contracts` command would otherwise pay for the broker's imports.
@@ -42,6 +47,7 @@ def serve(
         "database_url": database_url,
         "base_url": base_url,
         "workers": workers,
+        "threads": threads,
     }
     settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -61,6 +67,7 @@ def serve(
         {
             "PACT_BROKER_DATABASE_URL": settings.database_url,
             "PACT_BROKER_AUTO_MIGRATE": "false",
+            "PACT_BROKER_THREADS": str(settings.threads),
             **({"PACT_BROKER_BASE_URL": settings.base_url} if settings.base_url else {}),
         }
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 import httpx
 from fastapi.testclient import TestClient
 
+from broker.app import create_app
+from broker.settings import BrokerSettings
 from broker.testing import LiveBroker, TestDataBuilder
 
 
@@ -48,3 +51,17 @@ def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
     response = client.head("/diagnostic/status/heartbeat")
     assert response.status_code == 200 and response.content == b""
     assert client.head("/pacticipants/Nobody").status_code == 404
+
+
+def test_each_process_works_on_as_many_requests_at_once_as_its_threads_setting(
+    broker_settings: BrokerSettings,
+) -> None:
+    def tokens() -> float:
+        return float(anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+    default = create_app(broker_settings)
+    with TestClient(default) as client:
+        assert client.portal.call(tokens) == 2  # not Starlette's 40: see BrokerSettings.threads
+    one = create_app(broker_settings.model_copy(update={"threads": 1}))
+    with TestClient(one) as client:
+        assert client.portal.call(tokens) == 1

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broker.app import create_app
 from broker.db.models import (
     BranchHead,
     CurrentlyDeployedVersionId,
@@ -21,6 +22,7 @@ from broker.db.models import (
     Verification,
     Version,
 )
+from broker.settings import BrokerSettings
 from broker.testing import LiveBroker, TestDataBuilder
 from tests.broker.helpers import publish_body
 
@@ -130,3 +132,34 @@ def test_racing_creations_of_one_environment_give_one_row_and_clean_refusals(
     assert set(statuses) <= {201, 400, 409}  # "already exists", or the race lost at the unique index: no 500
     session.rollback()
     assert session.execute(select(func.count()).select_from(Environment)).scalar_one() == 1
+
+
+def test_one_thread_per_process_still_answers_every_request_of_a_parallel_mix(
+    broker_settings: BrokerSettings, td: TestDataBuilder
+) -> None:
+    """With `threads=1` a writer waiting for the write lock (SQLite) or a row lock (PostgreSQL) holds the
+    process's only thread; the transaction it waits for commits outside that limit, so nothing deadlocks."""
+    td.create_environment("production")
+    server = LiveBroker(create_app(broker_settings.model_copy(update={"threads": 1})))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client, ThreadPoolExecutor(WORKERS) as pool:
+            assert client.post("/contracts/publish", json=publish_body("Foo", "0")).status_code == 200
+            env = client.get("/environments").json()["_embedded"]["environments"][0]["uuid"]
+
+            def request(n: int) -> int:
+                if n % 4 == 0:
+                    return client.post("/contracts/publish", json=publish_body("Foo", f"1.{n}")).status_code
+                if n % 4 == 1:
+                    return client.post("/pacts/provider/Bar/for-verification", json={}).status_code
+                if n % 4 == 2:
+                    url = f"/pacticipants/Foo/versions/0/deployed-versions/environment/{env}"
+                    return client.post(url, json={}).status_code
+                query = {"pacticipant": "Foo", "version": "0", "environment": "production"}
+                return client.get("/can-i-deploy", params=query).status_code
+
+            statuses = list(pool.map(request, range(48)))
+    finally:
+        server.stop()
+    assert len(statuses) == 48
+    assert set(statuses) <= {200, 201}  # the first deployment record is created (201), later ones 200
