@@ -76,8 +76,15 @@ async def drive(
     duration: float,
     max_requests: int,
     seed_value: int,
+    rate: float | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, int], dict[str, int], float]:
-    """Runs `users` virtual users until `duration` seconds pass or `max_requests` were sent."""
+    """Runs `users` virtual users until `duration` seconds pass or `max_requests` were sent.
+
+    Without `rate` each user sends its next request as soon as the last one is answered (closed loop: the
+    broker's capacity sets the pace, and the latency is mostly the queue). With `rate`, the users together
+    offer `rate` requests/s, each user's at random (Poisson) times (open loop: the latency at that load);
+    a latency counts from when its request was due, so a user still waiting on its previous answer does
+    not hide the delay (no coordinated omission)."""
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     kinds: dict[str, int] = defaultdict(int)  # "operation: status or exception" -> count
@@ -90,13 +97,24 @@ async def drive(
     async def user(rng: random.Random) -> None:
         nonlocal sent
         connection = Connection(base_url, timeout=30)
+        gap = users / rate if rate else 0.0  # mean seconds between one user's requests
+        due = time.perf_counter() + (rng.expovariate(1 / gap) if gap else 0.0)
         try:
             while sent < max_requests and time.perf_counter() < deadline:
+                if gap:
+                    wait = due - time.perf_counter()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    if time.perf_counter() >= deadline:
+                        break
+                    started = due
+                    due += rng.expovariate(1 / gap)
                 sent += 1
                 name = rng.choices(names, weights)[0]
                 counters[name] += 1
                 req = ops[name](counters[name])
-                started = time.perf_counter()
+                if not gap:
+                    started = time.perf_counter()
                 try:
                     status, _body = await connection.request(req.method, req.url, req.json)
                     ok, kind = status in req.expect, str(status)
@@ -161,6 +179,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=100, help="concurrent virtual users")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds (upper bound)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="requests (upper bound)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="requests/s the users offer together, at random times (default: none, each user sends its "
+        "next request as soon as the last is answered)",
+    )
     parser.add_argument("--broker-workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument(
         "--broker-threads",
@@ -193,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
                     args.duration,
                     args.max_requests,
                     7,
+                    args.rate,
                 )
             )
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)
@@ -207,8 +233,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<22}{fig['requests']:>9}{fig['req_per_s']:>9}{fig['p50_ms']:>9}{fig['p95_ms']:>9}"
             f"{fig['p99_ms']:>9}{fig['error_rate']:>9.2%}"
         )
+    pace = f" offering {args.rate:g} req/s" if args.rate else " without pause"
     print(
-        f"\n{args.users} virtual users, {elapsed:.1f} s, broker: {args.broker_workers} uvicorn worker(s) x "
+        f"\n{args.users} virtual users{pace}, {elapsed:.1f} s, "
+        f"broker: {args.broker_workers} uvicorn worker(s) x "
         f"{args.broker_threads or BrokerSettings.model_fields['threads'].default} thread(s), "
         f"generator: 1 process (uvloop + benchmarks.http_driver) using {generator_cpu:.1f} CPU-s "
         f"({generator_cpu / elapsed:.0%} of one core)"
