@@ -45,7 +45,10 @@ class Connection:
             await self.close()
             raise HttpError(f"{type(exc).__name__}: {exc}") from exc
 
-    async def _exchange(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
+    async def _exchange(self, method: str, path: str, body: Any, retry: bool = True) -> tuple[int, bytes]:
+        if self._reader is not None and self._reader.at_eof():
+            await self.close()  # the server closed it while idle (uvicorn: after 5 s without a request)
+        reused = self._writer is not None
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
@@ -56,7 +59,15 @@ class Connection:
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
         self._writer.write(head.encode() + b"\r\n" + payload)
-        raw_head = await self._reader.readuntil(b"\r\n\r\n")
+        try:
+            raw_head = await self._reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if not (reused and retry and not exc.partial):
+                raise
+            # Closed by the server just as it was reused, before a byte of answer: the request was never
+            # read, so it is sent once more on a new connection (as HTTP clients do).
+            await self.close()
+            return await self._exchange(method, path, body, retry=False)
         lines = raw_head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         headers = {}

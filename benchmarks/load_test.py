@@ -102,9 +102,9 @@ async def drive(
         try:
             while sent < max_requests and time.perf_counter() < deadline:
                 if gap:
-                    wait = due - time.perf_counter()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
+                    now = time.perf_counter()
+                    if due > now:
+                        await asyncio.sleep(min(due, deadline) - now)
                     if time.perf_counter() >= deadline:
                         break
                     started = due

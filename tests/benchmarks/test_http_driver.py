@@ -110,3 +110,49 @@ def test_failures_are_http_errors_that_name_the_cause() -> None:
 def test_only_plain_http_urls_are_accepted() -> None:
     with pytest.raises(ValueError, match="only plain http"):
         Connection("https://broker.example")
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced() -> None:
+    """uvicorn closes a connection idle for 5 s; the open-loop load test's users idle for longer."""
+
+    async def scenario() -> None:
+        connections = 0
+
+        async def closes_idle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal connections
+            connections += 1
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")  # keep-alive, then closes
+            await writer.drain()
+            writer.close()
+
+        server, url = await _serve(closes_idle)
+        async with server:
+            conn = Connection(url)
+            assert await conn.request("GET", "/") == (200, b"ok")
+            await asyncio.sleep(0.1)  # the close has arrived: seen before the connection is reused
+            assert await conn.request("GET", "/") == (200, b"ok")
+            await conn.close()
+        assert connections == 2
+
+        async def closes_as_reused(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal connections
+            connections += 1
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            if connections == 3:  # the first connection: the next request crosses the server's close
+                await _read_request(reader)
+                writer.close()
+                return
+            await _read_request(reader)
+
+        server, url = await _serve(closes_as_reused)
+        async with server:
+            conn = Connection(url)
+            assert await conn.request("GET", "/") == (200, b"ok")
+            assert await conn.request("POST", "/x", {"a": 1}) == (200, b"ok")  # sent again, answered
+            await conn.close()
+        assert connections == 4
+
+    asyncio.run(scenario())
