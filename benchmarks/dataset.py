@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from broker.db.engine import is_postgres, make_engine
 from broker.db.migrate import upgrade
@@ -840,10 +841,19 @@ def write(engine: Engine, dataset: Dataset) -> None:
             conn.execute(
                 text("SELECT setval('verification_number_seq', (SELECT MAX(number) FROM verifications))")
             )
-    if postgres:
-        # What autovacuum would have done on a broker that grew this history over months.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    # Written to disk now, not by the database's next checkpoint during the measurement: 110 MB of freshly
+    # written pages flushed under load held up every commit behind them (load test at 50 req/s on
+    # PostgreSQL: p50 27 ms, p95 0.7 s, every operation alike).
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if postgres:
+            # What autovacuum would have done on a broker that grew this history over months.
             conn.execute(text("VACUUM ANALYZE"))
+            try:
+                conn.execute(text("CHECKPOINT"))
+            except DBAPIError as exc:  # needs superuser or pg_checkpoint; the figures then carry the flush
+                print(f"note: CHECKPOINT refused ({exc.orig}); the first seconds measured include it")
+        else:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterable[Sequence[dict[str, Any]]]:
