@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +19,13 @@ from broker.db.migrate import upgrade
 from broker.settings import BrokerSettings
 from broker.webhooks import service as webhooks
 
+# A request allocates thousands of short-lived objects (rows, dicts, response parts) that reference counting
+# frees; at Python's default threshold (700) the cyclic collector still ran ~70 times a second under load
+# and took ~10 % of the CPU. At these thresholds it runs a few times a minute (load test, one worker, 100
+# users, two alternating rounds: 78 -> 83 req/s, CPU per request -5 %). Process-wide, as a server's
+# start-up may be; no gc.freeze(): in a test process it would keep earlier apps' garbage for good.
+_GC_THRESHOLDS = (20_000, 50, 100)
+
 
 def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     settings = settings or BrokerSettings()
@@ -33,6 +41,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         webhooks.resume(engine, getattr(app.state, "webhook_settings", None))
         # The limiter belongs to the serving event loop, so it is set here rather than at import.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        gc.set_threshold(*_GC_THRESHOLDS)
         yield
         engine.dispose()
 

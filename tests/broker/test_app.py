@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import anyio.to_thread
 import httpx
 from fastapi.testclient import TestClient
@@ -65,3 +67,11 @@ def test_each_process_works_on_as_many_requests_at_once_as_its_threads_setting(
     one = create_app(broker_settings.model_copy(update={"threads": 1}))
     with TestClient(one) as client:
         assert client.portal.call(tokens) == 1
+
+
+def test_the_serving_process_collects_cyclic_garbage_far_less_often_than_pythons_default(
+    broker_settings: BrokerSettings,
+) -> None:
+    gc.set_threshold(700, 10, 10)  # Python's default
+    with TestClient(create_app(broker_settings)):
+        assert gc.get_threshold() == (20_000, 50, 100)
