@@ -138,7 +138,7 @@ def run_one(backend: str, scale: float, args: argparse.Namespace) -> dict[str, A
         known = seed(url, spec)
         seeded_in = time.perf_counter() - started
         print(f"[{backend} x{scale}] seeded {known.counts} in {seeded_in:.1f} s", flush=True)
-        with broker_process(url) as base, httpx.Client(base_url=base, timeout=60) as client:
+        with broker_process(url) as broker, httpx.Client(base_url=broker.url, timeout=60) as client:
             check_answers(client, known)
             run = f"{backend[:2]}{int(scale * 100)}-{int(time.time())}"
             plan: list[tuple[str, shapes.Shape]] = [

@@ -133,7 +133,7 @@ if __name__ == "__main__":
 
     from benchmarks.server import broker_process, throwaway_database
 
-    with throwaway_database("sqlite") as url, broker_process(url) as base:
+    with throwaway_database("sqlite") as url, broker_process(url) as broker:
         asyncio.run(
-            _compare(base, "/diagnostic/status/heartbeat", int(sys.argv[1]) if sys.argv[1:] else 2000)
+            _compare(broker.url, "/diagnostic/status/heartbeat", int(sys.argv[1]) if sys.argv[1:] else 2000)
         )

@@ -205,14 +205,15 @@ def main(argv: list[str] | None = None) -> None:
     with throwaway_database(args.backend) as url:
         known = seed(url, DatasetSpec().scaled(args.scale))
         print(f"[{args.backend} x{args.scale}] seeded {known.counts}", flush=True)
-        with broker_process(url, workers=args.broker_workers, threads=args.broker_threads) as base:
-            with httpx.Client(base_url=base) as client:
+        with broker_process(url, workers=args.broker_workers, threads=args.broker_threads) as broker:
+            with httpx.Client(base_url=broker.url) as client:
                 env_uuid = environment_uuid(client, known.environment)
             run = f"load-{int(time.time())}"
             cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+            broker_cpu = -broker.cpu_seconds()
             latencies, errors, kinds, elapsed = uvloop.run(
                 drive(
-                    base,
+                    broker.url,
                     operations(known, run, env_uuid, args.branches),
                     args.users,
                     args.duration,
@@ -221,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
                     args.rate,
                 )
             )
+            broker_cpu += broker.cpu_seconds()
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     generator_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     per_op = {name: summarise(latencies[name], errors[name], elapsed) for name in MIX}
@@ -241,6 +243,9 @@ def main(argv: list[str] | None = None) -> None:
         f"generator: 1 process (uvloop + benchmarks.http_driver) using {generator_cpu:.1f} CPU-s "
         f"({generator_cpu / elapsed:.0%} of one core)"
     )
+    # Less sensitive than latency to how busy the machine is: what a request of this mix costs the broker.
+    cpu_per_request_ms = broker_cpu * 1000 / max(total["requests"], 1)
+    print(f"broker CPU: {broker_cpu:.1f} s, {cpu_per_request_ms:.1f} ms per request")
     if kinds:
         print("errors: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     lines = verdicts(total)
@@ -255,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
         "dataset": asdict(DatasetSpec().scaled(args.scale)),
         "elapsed_s": round(elapsed, 1),
         "generator_cpu_s": round(generator_cpu, 1),
+        "broker_cpu_s": round(broker_cpu, 1),
+        "broker_cpu_ms_per_request": round(cpu_per_request_ms, 2),
         "operations": per_op,
         "total": total,
         "errors": kinds,

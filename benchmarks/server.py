@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -42,9 +43,45 @@ def throwaway_database(backend: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process `pid` and all its descendants (Linux /proc), or 0.0
+    where /proc is not there."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").is_dir() else []:
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        child = int(entry.parent.name)
+        parents[child] = int(fields[1])
+        used[child] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(used.get(p, 0.0) for p in tree)
+
+
+@dataclass(frozen=True)
+class RunningBroker:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the broker's processes (uvicorn's supervisor and its workers)."""
+        return cpu_seconds(self.pid)
+
+
 @contextmanager
-def broker_process(database_url: str, *, workers: int = 1, threads: int | None = None) -> Iterator[str]:
-    """`uvicorn --factory broker.app:create_app` on 127.0.0.1; yields the base URL, stops it on exit.
+def broker_process(
+    database_url: str, *, workers: int = 1, threads: int | None = None
+) -> Iterator[RunningBroker]:
+    """`uvicorn --factory broker.app:create_app` on 127.0.0.1, stopped on exit; yields its URL and pid.
     `threads`: requests each worker works on at once (default: the broker's, `BrokerSettings.threads`)."""
     port = free_port()
     env = {
@@ -78,7 +115,7 @@ def broker_process(database_url: str, *, workers: int = 1, threads: int | None =
             if time.monotonic() > deadline:
                 raise RuntimeError("the broker did not answer its heartbeat within 60 s")
             time.sleep(0.1)
-        yield url
+        yield RunningBroker(url, proc.pid)
     finally:
         proc.terminate()
         try:
