@@ -233,8 +233,6 @@ class VerifiablePactsService:
         """`candidates`: not explicitly selected; `verified_on_branch`: with a provider branch, those of
         them no longer WIP for it."""
         branch, tags = query.provider_version_branch, query.provider_version_tags
-        if branch is not None:
-            return self._wip_for_branch(provider, branch, candidates, verified_on_branch)
         repo = self.repository
         ids = {c.pact_version_id for c in candidates}
         wip: list[VerifiablePact] = []
@@ -248,32 +246,20 @@ class VerifiablePactsService:
                 make(pact)
                 wip.append(pact)
 
-        for tag in tags:
+        if branch is not None:
 
-            def for_tag(p: VerifiablePact, tag: str = tag) -> None:
-                p.pending_provider_tags = [tag]
+            def for_branch(p: VerifiablePact) -> None:
+                p.provider_branch = branch
 
-            add(repo.wip_verified_for_tag(provider.id, ids, tag), for_tag)
+            add(verified_on_branch, for_branch)
+        else:
+            for tag in tags:
+
+                def for_tag(p: VerifiablePact, tag: str = tag) -> None:
+                    p.pending_provider_tags = [tag]
+
+                add(repo.wip_verified_for_tag(provider.id, ids, tag), for_tag)
         return self._deduplicate(wip)
-
-    def _wip_for_branch(
-        self, provider: ProviderRef, branch: str, candidates: list[PactRow], verified: set[int]
-    ) -> list[VerifiablePact]:
-        """What `add` + `_deduplicate` give for one provider branch, grouping the candidate rows by consumer
-        and content first: one pact per group instead of one per row merged afterwards (a few hundred rows
-        on a large broker)."""
-        groups: dict[tuple[str, str], list[PactRow]] = {}
-        for c in candidates:
-            if c.pact_version_id not in verified:
-                groups.setdefault((c.consumer_name, c.pact_version_sha), []).append(c)
-        wip = []
-        for rows in groups.values():
-            latest = max(rows, key=lambda r: r.consumer_version_order)
-            selectors = [_resolved(_head_selector(r.tag_name, r.branch_name), r) for r in rows]
-            pact = self._pact(provider, latest, sort_selectors(selectors))
-            pact.wip, pact.pending, pact.provider_branch = True, True, branch
-            wip.append(pact)
-        return sorted(wip, key=_pact_sort_key)
 
     def _deduplicate(self, pacts: list[VerifiablePact]) -> list[VerifiablePact]:
         groups: dict[tuple[str, str], list[VerifiablePact]] = {}
