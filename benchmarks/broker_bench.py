@@ -8,8 +8,7 @@ in a uvicorn subprocess (one worker, 127.0.0.1), and one httpx client sends each
 `--requests` times in a row after a warm-up (`--interleave`: the shapes in turn, one of each per round).
 Printed per shape: p50/p95/p99 latency, requests per second (sequential, one client: 1 / mean latency) and
 the latency divided by the heartbeat's latency in the same run (the cost of the work itself, free of how
-busy the machine was). Results also go to
-`benchmarks/results/bench-<UTC time>.json`.
+busy the machine was). Results also go to `benchmarks/results/bench-<UTC time>.json`.
 
 Targets (issue 6): can-i-deploy and matrix p95 < 10 ms, for-verification and publish p95 < 25 ms, each at
 most 1.5x its own p95 on the 1/10th dataset.

@@ -33,11 +33,11 @@ class BrokerSettings(BaseSettings):
     # writer at a time across processes, so extra workers there mostly wait for each other.
     workers: int = Field(default=1, ge=1)
     # Requests each process works on at once (the threadpool running the sync endpoints; Starlette's default
-    # is 40). Python runs one thread at a time: 40 threads fighting over the interpreter spent ~30 % more
+    # is 40). Python runs one thread at a time: 40 threads fighting over the interpreter spent ~25 % more
     # CPU per request, and a SQLite writer or a PostgreSQL transaction holding row locks waited its turn
-    # among them (write-lock hold p50 3 -> 30 ms), so fewer at once serve more (load test, 2 workers:
-    # SQLite 89 -> 128 req/s, PostgreSQL 53 -> 83). Two, not one, so a request waiting on a lock does not
-    # stall the process.
+    # among them (write-lock hold p50 3 -> 30 ms), so fewer at once serve more (load test, 2 workers,
+    # alternating rounds: SQLite 84-94 -> 124-131 req/s, PostgreSQL 49-56 -> 81-89). Two, not one, so a
+    # request waiting on a lock does not stall the process.
     threads: int = Field(default=2, ge=1)
 
     @property
