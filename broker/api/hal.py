@@ -98,7 +98,7 @@ class Urls:
         return self("released-versions", uuid)
 
 
-def urls_for(request: Request) -> Urls:
+async def urls_for(request: Request) -> Urls:
     return Urls(base_url(request))
 
 

@@ -43,7 +43,7 @@ class Page:
         }
 
 
-def page_from(request: Request) -> Page:
+async def page_from(request: Request) -> Page:
     def parse(name: str, default: int) -> int:
         raw = request.query_params.get(name)
         if raw is None:

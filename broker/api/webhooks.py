@@ -15,16 +15,15 @@ triggered_webhook_logs}.rb and the webhook decorators). Bodies are shaped here; 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from broker.api.deps import DbSession, JsonBody, UrlBuilder
+from broker.api.deps import DbSession, JsonBody, UrlBuilder, request_session
 from broker.api.hal import HalResponse, Urls, link, timestamp, with_timestamps
-from broker.db.engine import session_scope
 from broker.db.models import Pacticipant
 from broker.errors import NotFound
 from broker.webhooks import repository
@@ -41,7 +40,7 @@ Json = dict[str, Any]
 SECRET = "**********"
 
 
-def get_webhook_settings(request: Request) -> WebhookSettings:
+async def get_webhook_settings(request: Request) -> WebhookSettings:
     """The app's webhook settings; read from the environment once, or set by a test on `app.state`."""
     settings: WebhookSettings | None = getattr(request.app.state, "webhook_settings", None)
     if settings is None:
@@ -49,9 +48,9 @@ def get_webhook_settings(request: Request) -> WebhookSettings:
     return settings
 
 
-def read_session(request: Request) -> Iterator[Session]:
+async def read_session(request: Request) -> AsyncIterator[Session]:
     """A read-only transaction: a test execution must not hold the write lock while it waits on HTTP."""
-    with session_scope(request.app.state.session_factory, write=False) as session:
+    async with request_session(request, write=False) as session:
         yield session
 
 

@@ -189,20 +189,34 @@ def _writer_engine(factory: sessionmaker[Session]) -> Engine:
     return engine.execution_options(**{_IMMEDIATE: True})
 
 
+def open_session(factory: sessionmaker[Session], *, write: bool = False) -> Session:
+    """A new session; no I/O until its first statement."""
+    # A writer's session is bound to the engine with the IMMEDIATE option, and begins lazily: the write
+    # lock is only taken at its first statement, after the request body has been parsed and validated.
+    return factory(bind=_writer_engine(factory)) if write else factory()
+
+
+def finish_session(session: Session, *, commit: bool) -> None:
+    """End the session's transaction (commit, or roll back) and give its connection back."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back when it raises."""
-    # A writer's session is bound to the engine with the IMMEDIATE option, and begins lazily: the write
-    # lock is only taken at its first statement, after the request body has been parsed and validated.
-    session = factory(bind=_writer_engine(factory)) if write else factory()
+    session = open_session(factory, write=write)
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        finish_session(session, commit=False)
         raise
-    finally:
-        session.close()
+    finish_session(session, commit=True)
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:
