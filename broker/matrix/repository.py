@@ -94,8 +94,11 @@ def _aware(value: datetime | None) -> datetime | None:
 class MatrixRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        # Pacticipants already read in this transaction (validation reads them, then `find` needs them).
+        # Pacticipants and environments already looked up in this transaction (validation reads them, then
+        # `find` needs them); names looked up and not found are remembered too.
         self._pacticipants: dict[str, tuple[int, str]] = {}
+        self._environments: dict[str, bool] = {}
+        self._looked_up: set[str] = set()
 
     # --- the one entry point ----------------------------------------------------------------------------
     def find(self, query: MatrixQuery, with_details: bool = True) -> QueryResults:
@@ -133,6 +136,25 @@ class MatrixRepository:
         return results
 
     # --- validation lookups -----------------------------------------------------------------------------
+    def look_up(self, names: Iterable[str], environment: str | None) -> None:
+        """The pacticipants and the environment a query names, in one statement (one round trip, where
+        validation asked for each); `existing_pacticipant_names`, `environment_exists` and `find` then
+        answer from what was read."""
+        missing = set(names) - self._looked_up
+        if environment in self._environments:
+            environment = None
+        if not missing and environment is None:
+            return
+        params = {"names": list(missing), "environment": environment}
+        for kind, pid, name in self.session.execute(_NAMED_STMT, params):
+            if kind == _PACTICIPANT:
+                self._pacticipants[name] = (pid, name)
+            else:
+                self._environments[name] = True
+        self._looked_up |= missing
+        if environment is not None:
+            self._environments.setdefault(environment, False)
+
     def existing_pacticipant_names(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)
         if not wanted:
@@ -144,16 +166,14 @@ class MatrixRepository:
         return self.session.scalar(_MAIN_BRANCH_STMT, {"name": pacticipant})
 
     def environment_exists(self, name: str) -> bool:
-        return self.session.scalar(_ENVIRONMENT_STMT, {"name": name}) is not None
+        self.look_up((), name)
+        return self._environments[name]
 
     # --- resolving selectors ----------------------------------------------------------------------------
     def _pacticipants_by_name(self, names: Sequence[str]) -> dict[str, tuple[int, str]]:
         if not names:
             return {}
-        missing = set(names) - self._pacticipants.keys()
-        if missing:
-            rows = self.session.execute(_PACTICIPANTS_STMT, {"names": list(missing)})
-            self._pacticipants.update({name: (pid, name) for pid, name in rows})
+        self.look_up(names, None)
         return {name: self._pacticipants[name] for name in set(names) if name in self._pacticipants}
 
     def _resolve(
@@ -241,14 +261,13 @@ class MatrixRepository:
         criteria = _criteria_shape(real)
         params = _criteria_params(real, "c")
         if infer or len(specified) == 1:
-            # As consumer: the providers of *these versions'* pacts are required.
+            # As consumer: the providers of *these versions'* pacts are required. As provider: any consumer
+            # that ever had a pact *may* be in the target; not required. Both in one statement.
             found: dict[tuple[int, int], Integration] = {}
-            for cid, cname, pid, pname in self.session.execute(_as_consumer_stmt(criteria), params):
-                found[(cid, pid)] = Integration(cid, cname, pid, pname, True)
-            # As provider: any consumer that ever had a pact *may* be in the target; not required.
-            provider_ids = {"pids": list({s.pacticipant_id for s in real})}
-            for cid, cname, pid, pname in self.session.execute(_AS_PROVIDER_STMT, provider_ids):
-                found.setdefault((cid, pid), Integration(cid, cname, pid, pname, False))
+            params["pids"] = list({s.pacticipant_id for s in real})
+            for cid, cname, pid, pname, required in self.session.execute(_either_side_stmt(criteria), params):
+                if required or (cid, pid) not in found:
+                    found[(cid, pid)] = Integration(cid, cname, pid, pname, bool(required))
             return sorted(found.values(), key=lambda x: (x.consumer_name, x.provider_name))
         # Between the specified selectors only; required when the consumer was one of them.
         specified_names = {s.pacticipant_name for s in specified}
@@ -343,9 +362,16 @@ def _ids(name: str) -> Any:
 
 
 _JOIN_AS_WRITTEN = text("SET LOCAL join_collapse_limit = 1")
-_PACTICIPANTS_STMT = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name.in_(_ids("names")))
+_PACTICIPANT, _ENVIRONMENT_NAMED = 0, 1
+_NAMED_STMT = union_all(
+    select(literal(_PACTICIPANT), Pacticipant.id, Pacticipant.name).where(
+        Pacticipant.name.in_(_ids("names"))
+    ),
+    select(literal(_ENVIRONMENT_NAMED), Environment.id, Environment.name).where(
+        Environment.name == bindparam("environment")
+    ),
+)
 _MAIN_BRANCH_STMT = select(Pacticipant.main_branch).where(Pacticipant.name == bindparam("name"))
-_ENVIRONMENT_STMT = select(Environment.id).where(Environment.name == bindparam("name"))
 
 
 @dataclass(frozen=True)
@@ -486,7 +512,14 @@ def _as_provider() -> Select[Any]:
     )
 
 
-_AS_PROVIDER_STMT = _as_provider()
+@cache
+def _either_side_stmt(criteria: _CriteriaShape) -> Any:
+    """The integrations of the selected versions as consumer (required: 1) and of the selected pacticipants
+    as provider (0)."""
+    return union_all(
+        _as_consumer_stmt(criteria).add_columns(literal(1)),
+        _as_provider().add_columns(literal(0)),
+    )
 
 
 @cache

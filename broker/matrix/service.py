@@ -36,6 +36,8 @@ class MatrixService:
                     f"A version number and latest flag cannot both be specified for {s.pacticipant_name}"
                 )
         names = [s.pacticipant_name for s in query.selectors if s.pacticipant_name]
+        ignored = [s.pacticipant_name for s in query.ignore_selectors if s.pacticipant_name]
+        self.repository.look_up([*names, *ignored], query.environment)
         existing = self.repository.existing_pacticipant_names(names)
         errors += [f"Pacticipant {name} not found" for name in names if name not in existing]
         if not query.selectors:
@@ -82,10 +84,12 @@ class MatrixService:
 
     def validate_can_i_deploy(self, params: dict[str, Any]) -> dict[str, list[str]]:
         errors = can_i_deploy_errors(params)
-        name = params.get("pacticipant")
+        name, environment = params.get("pacticipant"), params.get("environment")
+        self.repository.look_up(
+            [name] if isinstance(name, str) else [], environment if isinstance(environment, str) else None
+        )
         if isinstance(name, str) and name.strip() and not self.repository.existing_pacticipant_names([name]):
             errors.setdefault("pacticipant", []).append(f"pacticipant with name '{name}' does not exist")
-        environment = params.get("environment")
         if (
             isinstance(environment, str)
             and environment.strip()
