@@ -28,14 +28,23 @@ def is_read_request(method: str, path: str) -> bool:
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request, committed before the response is sent (scope="function")."""
+    """One transaction per write request, committed before the response is sent (scope="function"); a
+    read's statements each commit on their own (`open_session(autocommit=True)`)."""
     write = not is_read_request(request.method, request.url.path)
-    async with request_session(request, write=write) as session:
+    async with request_session(request, write=write, autocommit=not write) as session:
+        yield session
+
+
+async def get_read_transaction(request: Request) -> AsyncIterator[Session]:
+    """A read in one transaction, for reads that set planner options with SET LOCAL."""
+    async with request_session(request, write=False) as session:
         yield session
 
 
 @asynccontextmanager
-async def request_session(request: Request, *, write: bool) -> AsyncIterator[Session]:
+async def request_session(
+    request: Request, *, write: bool, autocommit: bool = False
+) -> AsyncIterator[Session]:
     """The session is made on the event loop (it does no I/O before its first statement, which runs in the
     endpoint's thread) and ended in one worker thread: one thread hop besides the endpoint's, where a sync
     generator dependency took two. Each hop waits for a worker to wake, which on a busy 2-core machine cost
@@ -43,7 +52,7 @@ async def request_session(request: Request, *, write: bool) -> AsyncIterator[Ses
 
     The end runs outside the endpoints' limiter (`settings.threads`), as FastAPI's own dependency exits do:
     a commit must never wait for a token held by an endpoint that waits for this commit's lock (SQLite)."""
-    session = open_session(request.app.state.session_factory, write=write)
+    session = open_session(request.app.state.session_factory, write=write, autocommit=autocommit)
     try:
         yield session
     except BaseException:
@@ -65,6 +74,7 @@ async def get_settings(request: Request) -> BrokerSettings:
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+ReadTransaction = Annotated[Session, Depends(get_read_transaction, scope="function")]
 Settings = Annotated[BrokerSettings, Depends(get_settings)]
 UrlBuilder = Annotated[Urls, Depends(urls_for)]
 

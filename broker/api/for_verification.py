@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from broker.api.deps import DbSession, UrlBuilder, read_json_object
+from broker.api.deps import ReadTransaction, UrlBuilder, read_json_object
 from broker.api.hal import HalResponse, Urls, link
 from broker.api.matrix import nested_query
 from broker.errors import ValidationFailed
@@ -27,7 +27,7 @@ PATH = "/pacts/provider/{provider}/for-verification"
 
 @router.post(PATH)
 async def post_pacts_for_verification(
-    provider: str, request: Request, session: DbSession, urls: UrlBuilder
+    provider: str, request: Request, session: ReadTransaction, urls: UrlBuilder
 ) -> JSONResponse:
     body = await read_json_object(request, allow_empty=True)
     # The SQL and JSON work runs in the threadpool like every sync endpoint: on the event loop it would
@@ -37,7 +37,7 @@ async def post_pacts_for_verification(
 
 @router.get(PATH)
 def get_pacts_for_verification(
-    provider: str, request: Request, session: DbSession, urls: UrlBuilder
+    provider: str, request: Request, session: ReadTransaction, urls: UrlBuilder
 ) -> JSONResponse:
     """The first clients used GET with snake_case parameters; still served, with a WARNING notice."""
     body = body_from_query_string(nested_query(request))

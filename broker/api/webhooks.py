@@ -50,7 +50,7 @@ async def get_webhook_settings(request: Request) -> WebhookSettings:
 
 async def read_session(request: Request) -> AsyncIterator[Session]:
     """A read-only transaction: a test execution must not hold the write lock while it waits on HTTP."""
-    async with request_session(request, write=False) as session:
+    async with request_session(request, write=False, autocommit=True) as session:
         yield session
 
 

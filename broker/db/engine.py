@@ -189,11 +189,24 @@ def _writer_engine(factory: sessionmaker[Session]) -> Engine:
     return engine.execution_options(**{_IMMEDIATE: True})
 
 
-def open_session(factory: sessionmaker[Session], *, write: bool = False) -> Session:
-    """A new session; no I/O until its first statement."""
+def open_session(factory: sessionmaker[Session], *, write: bool = False, autocommit: bool = False) -> Session:
+    """A new session; no I/O until its first statement.
+
+    `autocommit` (reads only): on PostgreSQL each statement is its own transaction, which spares the BEGIN
+    and COMMIT round trips psycopg sends around a transaction (two of can-i-deploy's nine). It sees what it
+    would see inside one: under READ COMMITTED every statement takes its own snapshot anyway. A read that
+    uses SET LOCAL needs a transaction and must not ask for this. SQLite reads open no transaction to
+    begin with.
+    """
     # A writer's session is bound to the engine with the IMMEDIATE option, and begins lazily: the write
     # lock is only taken at its first statement, after the request body has been parsed and validated.
-    return factory(bind=_writer_engine(factory)) if write else factory()
+    if write:
+        return factory(bind=_writer_engine(factory))
+    if autocommit:
+        engine: Engine = factory.kw["bind"]
+        if engine.dialect.name == "postgresql":
+            return factory(bind=engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return factory()
 
 
 def finish_session(session: Session, *, commit: bool) -> None:

@@ -107,7 +107,12 @@ class ProviderRef(NamedTuple):
 class VerifiablePactsRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        bind = session.get_bind()
+        self.sqlite = bind.dialect.name == "sqlite"
+        if bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            # Outside a transaction PostgreSQL ignores SET LOCAL (with a warning) and the plans it chooses
+            # are 10-40x slower (see `default_pacts`, `_plan_each_call`).
+            raise RuntimeError("for-verification needs a read transaction (deps.ReadTransaction)")
         self._planning_per_call = False
 
     def find_provider(self, name: str) -> ProviderRef | None:

@@ -1,4 +1,5 @@
-"""The per-request session: two worker-thread hops per request, and every connection given back.
+"""The per-request session: two worker-thread hops per request, every connection given back, and on
+PostgreSQL reads outside a transaction (no BEGIN and COMMIT round trips).
 
 A hop is a wait for a worker thread to wake; on a busy 2-core machine each cost more than the work it
 carried (PostgreSQL, same seeded history, alternating rounds: matrix p50 6.9-7.9 -> 5.5 ms with two hops
@@ -15,8 +16,11 @@ import anyio.to_thread
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from broker.db.engine import open_session
 from broker.testing import TestDataBuilder
+from broker.verifiable_pacts.repository import VerifiablePactsRepository
 from tests.broker.helpers import publish_body
 
 
@@ -75,3 +79,47 @@ def test_connections_are_given_back_after_answers_errors_and_rejected_writes(
     assert client.get("/pacticipants/Foo").json()["mainBranch"] == before["mainBranch"] == "main"
     assert client.get("/pacts/provider/Bar/consumer/Foo/latest").status_code == 200
     assert pool.checkedout() == 0
+
+
+def test_reads_on_postgresql_run_outside_a_transaction_and_writes_and_for_verification_inside_one(
+    broker_app: FastAPI, client: TestClient, td: TestDataBuilder
+) -> None:
+    """A transaction costs a read two round trips (psycopg sends BEGIN on its own, then COMMIT), two of
+    can-i-deploy's nine; under READ COMMITTED its statements see no less without one. for-verification
+    sets planner options with SET LOCAL, which needs a transaction; writes need theirs."""
+    if broker_app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads open no transaction to begin with")
+    td.publish_pact("Foo", "1", "Bar", branch="main").create_verification("7")
+    seen: list[bool] = []
+
+    def record(conn: Any, *_args: Any) -> None:
+        seen.append(conn.connection.driver_connection.autocommit)
+
+    event.listen(broker_app.state.engine, "before_cursor_execute", record)
+    try:
+
+        def autocommit_of(send: Callable[[], Any]) -> set[bool]:
+            seen.clear()
+            assert send().status_code in (200, 201)
+            return set(seen)
+
+        assert autocommit_of(lambda: client.get("/can-i-deploy?pacticipant=Foo&version=1&to=prod")) == {True}
+        assert autocommit_of(lambda: client.get("/pacticipants/Foo")) == {True}
+        assert autocommit_of(lambda: client.get("/webhooks")) == {True}
+        fv = {"providerVersionBranch": "main", "includeWipPactsSince": "2020-01-01"}
+        assert autocommit_of(lambda: client.post("/pacts/provider/Bar/for-verification", json=fv)) == {False}
+        body = publish_body("Foo", "2", "Bar", branch="main")
+        assert autocommit_of(lambda: client.post("/contracts/publish", json=body)) == {False}
+    finally:
+        event.remove(broker_app.state.engine, "before_cursor_execute", record)
+
+
+def test_for_verification_refuses_a_session_outside_a_transaction(broker_app: FastAPI) -> None:
+    if broker_app.state.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL sessions can be autocommit")
+    session = open_session(broker_app.state.session_factory, autocommit=True)
+    try:
+        with pytest.raises(RuntimeError, match="read transaction"):
+            VerifiablePactsRepository(session)
+    finally:
+        session.close()
