@@ -49,6 +49,7 @@ from broker.db.engine import is_postgres, make_engine
 from broker.db.migrate import upgrade
 from broker.db.models import Base, Pacticipant
 from broker.pacts import content as pact_content
+from broker.versions import head_pacts
 
 FRONT_ENDS = [
     "lab-portal-web",
@@ -828,6 +829,7 @@ def write(engine: Engine, dataset: Dataset) -> None:
             else:
                 for chunk in _chunks(rows, 5000):
                     conn.execute(table.insert(), chunk)
+        head_pacts.rebuild(conn)  # a stored join of two tables loaded above
         if postgres:
             for table in Base.metadata.sorted_tables:
                 if "id" in table.c and table.c.id.primary_key:

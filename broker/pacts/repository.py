@@ -22,6 +22,7 @@ from broker.db.models import (
     LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
 from broker.db.sql import attach, insert_unless_present, per_dialect
+from broker.versions import head_pacts
 
 Consumer = aliased(Pacticipant, name="consumer")
 Provider = aliased(Pacticipant, name="provider")
@@ -220,6 +221,7 @@ def _point_latest_at(session: Session, publication: PactPublication) -> None:
         "revision": publication.revision_number,
     }
     session.execute(_UPSERT_LATEST(session), values)
+    head_pacts.point_heads_at_pact(session, publication.consumer_version_id, publication.provider_id)
 
 
 def delete_for_consumer_version(session: Session, consumer_version_id: int, provider_id: int) -> None:

@@ -40,6 +40,7 @@ from broker.pacts import service as pacts
 from broker.pacts.metadata import PactMetadata
 from broker.pacts.repository import PactRow
 from broker.verifications import service as verifications
+from broker.versions import head_pacts
 from broker.versions import service as versions
 
 
@@ -231,6 +232,10 @@ class TestDataBuilder:
             update(LatestPactPublicationIdForConsumerVersion)
             .where(LatestPactPublicationIdForConsumerVersion.pact_publication_id == publication_id)
             .values(created_at=created_at)
+        )
+        # The stored pacts of branch heads carry the pointer's date: kept in step like a real write would.
+        head_pacts.point_heads_at_pact(
+            self.session, row.publication.consumer_version_id, row.publication.provider_id
         )
         self.session.execute(
             update(PactVersion).where(PactVersion.id == row.pact_version.id).values(created_at=created_at)

@@ -42,6 +42,7 @@ from sqlalchemy.sql.operators import custom_op
 from broker.db.models import (
     Branch,
     BranchHead,
+    BranchHeadPact,
     BranchVersion,
     CurrentlyDeployedVersionId,
     DeployedVersion,
@@ -156,7 +157,7 @@ class VerifiablePactsRepository:
                 which = "all"
             else:
                 which, params["branch"] = "named", str(selector.branch)
-            return self._run(_branch_head_pacts(self.sqlite, which, by_name, since=False), params)
+            return self._run(_branch_head_pacts(self.sqlite, which, by_name), params)
         if selector.latest_for_tag and selector.tag:
             params["tag"] = selector.tag
             return self._run(_tag_head_pacts(self.sqlite, True, by_name, since=False), params)
@@ -386,7 +387,7 @@ def _named(stmt: Select[Any], by_name: bool) -> Select[Any]:
 
 
 @cache
-def _branch_head_pacts(sqlite: bool, which: str, by_name: bool, since: bool) -> Select[Any]:
+def _branch_head_pacts(sqlite: bool, which: str, by_name: bool) -> Select[Any]:
     """Pacts at the heads of the provider's consumers' branches: their main branches, one named branch
     (`branch`), or all.
 
@@ -409,8 +410,7 @@ def _branch_head_pacts(sqlite: bool, which: str, by_name: bool, since: bool) -> 
         .join(bh, on_head)
         .where(IntegrationModel.provider_id == _PROVIDER_ID)
     )
-    stmt = _named(_joined(stmt, joins), by_name)
-    return stmt.where(_lpp.created_at > bindparam("since")) if since else stmt
+    return _named(_joined(stmt, joins), by_name)
 
 
 @cache
@@ -541,8 +541,25 @@ def _overall_latest_pacts(by_name: bool) -> Select[Any]:
 
 
 @cache
+def _recent_branch_head_pacts(sqlite: bool) -> Select[Any]:
+    """The pacts of the provider's consumers' branch heads created since `since` (WIP candidates), from
+    `branch_head_pacts`: an index range on (provider, created_at) instead of probing every head of every
+    consumer (`_branch_head_pacts(which="all")` with the date as a filter would give the same rows)."""
+    bhp = BranchHeadPact
+    columns, joins = _pacts_from(
+        sqlite, bhp.consumer_version_id, null(), null(), null(), bhp.branch_name, null()
+    )
+    stmt = (
+        select(*columns)
+        .select_from(bhp)
+        .where(bhp.provider_id == _PROVIDER_ID, bhp.created_at > bindparam("since"))
+    )
+    return _joined(stmt, joins).join(Pacticipant, Pacticipant.id == bhp.consumer_id)
+
+
+@cache
 def _wip_candidates(sqlite: bool) -> Any:
-    by_branch = _branch_head_pacts(sqlite, "all", by_name=False, since=True)
+    by_branch = _recent_branch_head_pacts(sqlite)
     by_tag = _tag_head_pacts(sqlite, one_tag=False, by_name=False, since=True)
     return union_all(by_branch, by_tag)
 
@@ -552,13 +569,13 @@ def _default_pacts(sqlite: bool, with_wip: bool) -> Any:
     """`default_pacts` as one UNION ALL (one round trip instead of four); each row ends with the index of
     its part in `DefaultPacts`."""
     parts = [
-        _branch_head_pacts(sqlite, "main", by_name=False, since=False),
+        _branch_head_pacts(sqlite, "main", by_name=False),
         _environment_pacts(sqlite, deployed=True, released=False, in_env=False, by_name=False),
         _environment_pacts(sqlite, deployed=False, released=True, in_env=False, by_name=False),
     ]
     if with_wip:
         parts += [
-            _branch_head_pacts(sqlite, "all", by_name=False, since=True),
+            _recent_branch_head_pacts(sqlite),
             _tag_head_pacts(sqlite, one_tag=False, by_name=False, since=True),
         ]
     return union_all(*(part.add_columns(literal_column(str(min(i, 3)))) for i, part in enumerate(parts)))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
 from broker.db.sql import attach, insert_unless_present, next_version_order_value, per_dialect
+from broker.versions import head_pacts
 
 _FIND = select(Version).where(
     Version.pacticipant_id == bindparam("pacticipant_id"), Version.number == bindparam("number")
@@ -244,7 +245,7 @@ def _upsert_head(dialect: ModuleType) -> Any:
         index_elements=["branch_id"],
         set_={"branch_version_id": stmt.excluded.branch_version_id, "version_id": stmt.excluded.version_id},
         where=newer,
-    )
+    ).returning(BranchHead.branch_id)  # a row back: the head was created or moved
 
 
 _UPSERT_HEAD = per_dialect(_upsert_head)
@@ -259,7 +260,8 @@ def _move_head(session: Session, branch_version: BranchVersion, version: Version
         "branch_name": branch_version.branch_name,
         "new_order": version.order,
     }
-    session.execute(_UPSERT_HEAD(session), values)
+    if session.execute(_UPSERT_HEAD(session), values).first() is not None:
+        head_pacts.refresh_branch(session, branch_version.branch_id)
 
 
 def branch_versions_for(session: Session, version_ids: Sequence[int]) -> dict[int, list[BranchVersion]]:
@@ -323,6 +325,7 @@ def reset_head(session: Session, branch_id: int) -> None:
             )
         )
         session.flush()
+        head_pacts.refresh_branch(session, branch_id)
 
 
 def latest_for_pacticipants(session: Session, pacticipant_ids: Sequence[int]) -> dict[int, Version]:

@@ -1,0 +1,65 @@
+"""`branch_head_pacts`: the pact of each branch head per provider, kept by the two writes that change it.
+
+It is `branch_heads` joined to `latest_pact_publication_ids_for_consumer_versions` (the models' docstring
+says why it is stored): a head moves (`refresh_branch`), or a head's version gets a pact or a new revision
+of one (`point_heads_at_pact`). Everything else follows by cascade: a deleted pact pointer, branch head,
+branch, version or pacticipant takes its rows with it, and `versions.repository.reset_head` refreshes the
+branch it moved back.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.orm import Session
+
+from broker.db.engine import is_postgres
+
+_COLUMNS = "branch_id, provider_id, consumer_id, branch_name, consumer_version_id, created_at"
+_FROM_HEADS = """
+SELECT bh.branch_id, lpp.provider_id, lpp.consumer_id, bh.branch_name, lpp.consumer_version_id, lpp.created_at
+FROM branch_heads bh
+JOIN latest_pact_publication_ids_for_consumer_versions lpp ON lpp.consumer_version_id = bh.version_id
+"""
+
+_DELETE_BRANCH = text("DELETE FROM branch_head_pacts WHERE branch_id = :branch_id")
+_INSERT_BRANCH = text(
+    f"INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS} WHERE bh.branch_id = :branch_id"
+).bindparams(bindparam("branch_id"))
+
+_UPSERT = f"""
+INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS}
+    AND lpp.provider_id = :provider_id
+WHERE bh.version_id = :consumer_version_id {{lock}}
+ON CONFLICT (branch_id, provider_id) DO UPDATE SET
+    consumer_id = excluded.consumer_id, branch_name = excluded.branch_name,
+    consumer_version_id = excluded.consumer_version_id, created_at = excluded.created_at
+"""
+# PostgreSQL: the heads are read FOR SHARE, so a publication racing a head move waits for it and then sees
+# where the head went (READ COMMITTED re-reads the locked row); without it, it could point a head that had
+# just moved on at the old version's pact. SQLite writers are serialised already.
+_UPSERT_POSTGRESQL = text(_UPSERT.format(lock="FOR SHARE OF bh"))
+_UPSERT_SQLITE = text(_UPSERT.format(lock=""))
+
+_REBUILD = (
+    text("DELETE FROM branch_head_pacts"),
+    text(f"INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS}"),
+)
+
+
+def refresh_branch(session: Session, branch_id: int) -> None:
+    """The branch's head has moved: its rows now point at the pacts of the new head (none yet, for a
+    version just created)."""
+    session.execute(_DELETE_BRANCH, {"branch_id": branch_id})
+    session.execute(_INSERT_BRANCH, {"branch_id": branch_id})
+
+
+def point_heads_at_pact(session: Session, consumer_version_id: int, provider_id: int) -> None:
+    """The version's pact with the provider was published (or revised): the branches it heads point at it."""
+    upsert = _UPSERT_POSTGRESQL if is_postgres(session) else _UPSERT_SQLITE
+    session.execute(upsert, {"consumer_version_id": consumer_version_id, "provider_id": provider_id})
+
+
+def rebuild(session: Session | Connection) -> None:
+    """Every row again from the two tables it summarises (for bulk loads that bypass the write paths)."""
+    for statement in _REBUILD:
+        session.execute(statement)
