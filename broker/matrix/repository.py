@@ -97,6 +97,9 @@ class MatrixRepository:
         self._pacticipants: dict[str, tuple[int, str]] = {}
         self._environments: dict[str, bool] = {}
         self._looked_up: set[str] = set()
+        # Versions named by number (pacticipant name, number) -> (id, number, order), if they exist.
+        self._versions: dict[tuple[str, str], _FoundVersion] = {}
+        self._versions_looked_up: set[tuple[str, str]] = set()
 
     # --- the one entry point ----------------------------------------------------------------------------
     def find(self, query: MatrixQuery, with_details: bool = True) -> QueryResults:
@@ -134,22 +137,33 @@ class MatrixRepository:
         return results
 
     # --- validation lookups -----------------------------------------------------------------------------
-    def look_up(self, names: Iterable[str], environment: str | None) -> None:
-        """The pacticipants and the environment a query names, in one statement (one round trip, where
-        validation asked for each); `existing_pacticipant_names`, `environment_exists` and `find` then
-        answer from what was read."""
+    def look_up(
+        self, names: Iterable[str], environment: str | None, versions: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """The pacticipants, the environment and the versions (pacticipant name, number) a query names, in
+        one statement (one round trip, where validation and resolution asked for each);
+        `existing_pacticipant_names`, `environment_exists` and `find` then answer from what was read."""
         missing = set(names) - self._looked_up
+        wanted = set(versions) - self._versions_looked_up
         if environment in self._environments:
             environment = None
-        if not missing and environment is None:
+        if not missing and environment is None and not wanted:
             return
-        params = {"names": list(missing), "environment": environment}
-        for kind, pid, name in self.session.execute(_NAMED_STMT, params):
+        params = {
+            "names": list(missing),
+            "environment": environment,
+            "version_pacticipants": list({name for name, _ in wanted}),
+            "numbers": list({number for _, number in wanted}),
+        }
+        for kind, row_id, text_, order, pacticipant in self.session.execute(_NAMED_STMT, params):
             if kind == _PACTICIPANT:
-                self._pacticipants[name] = (pid, name)
-            else:
-                self._environments[name] = True
+                self._pacticipants[text_] = (row_id, text_)
+            elif kind == _ENVIRONMENT_NAMED:
+                self._environments[text_] = True
+            elif (pacticipant, text_) in wanted:  # names x numbers may pair more than was asked
+                self._versions[(pacticipant, text_)] = _FoundVersion(row_id, text_, order)
         self._looked_up |= missing
+        self._versions_looked_up |= wanted
         if environment is not None:
             self._environments.setdefault(environment, False)
 
@@ -191,7 +205,11 @@ class MatrixRepository:
                     pid, name, selector, type, _ignore_pacticipant(pid, ignore_selectors)
                 )
             ]
-        versions = self._find_versions(selector, [pid]).get(pid, [])
+        key = (name, selector.version or "")
+        if names_one_version(selector) and key in self._versions_looked_up:
+            versions = [self._versions[key]] if key in self._versions else []
+        else:
+            versions = self._find_versions(selector, [pid]).get(pid, [])
         return _build(pid, name, selector, type, versions, ignore_selectors)
 
     def _resolve_inferred(
@@ -355,14 +373,25 @@ def _ids(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
-_PACTICIPANT, _ENVIRONMENT_NAMED = 0, 1
+def names_one_version(selector: UnresolvedSelector) -> bool:
+    """A pacticipant and a version number, nothing else (can-i-deploy's and the matrix's usual selector)."""
+    return bool(selector.pacticipant_name and selector.version) and not (
+        selector.tag or selector.branch or selector.latest or selector.environment or selector.main_branch
+    )
+
+
+_PACTICIPANT, _ENVIRONMENT_NAMED, _VERSION_NAMED = 0, 1, 2
+_NO_INT = null().cast(Integer)
 _NAMED_STMT = union_all(
-    select(literal(_PACTICIPANT), Pacticipant.id, Pacticipant.name).where(
+    select(literal(_PACTICIPANT), Pacticipant.id, Pacticipant.name, _NO_INT, null().cast(NAME)).where(
         Pacticipant.name.in_(_ids("names"))
     ),
-    select(literal(_ENVIRONMENT_NAMED), Environment.id, Environment.name).where(
+    select(literal(_ENVIRONMENT_NAMED), Environment.id, Environment.name, _NO_INT, null().cast(NAME)).where(
         Environment.name == bindparam("environment")
     ),
+    select(literal(_VERSION_NAMED), Version.id, Version.number, Version.order, Pacticipant.name)
+    .join(Pacticipant, Pacticipant.id == Version.pacticipant_id)
+    .where(Pacticipant.name.in_(_ids("version_pacticipants")), Version.number.in_(_ids("numbers"))),
 )
 _MAIN_BRANCH_STMT = select(Pacticipant.main_branch).where(Pacticipant.name == bindparam("name"))
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broker.matrix.query import MatrixQuery, can_i_deploy_errors
-from broker.matrix.repository import MatrixRepository
+from broker.matrix.repository import MatrixRepository, names_one_version
 from broker.matrix.summary import DeploymentStatusSummary, QueryResults
 
 
@@ -37,7 +37,12 @@ class MatrixService:
                 )
         names = [s.pacticipant_name for s in query.selectors if s.pacticipant_name]
         ignored = [s.pacticipant_name for s in query.ignore_selectors if s.pacticipant_name]
-        self.repository.look_up([*names, *ignored], query.environment)
+        versions = [
+            (s.pacticipant_name or "", s.version or "")
+            for s in [*query.selectors, *query.ignore_selectors]
+            if names_one_version(s)
+        ]
+        self.repository.look_up([*names, *ignored], query.environment, versions)
         existing = self.repository.existing_pacticipant_names(names)
         errors += [f"Pacticipant {name} not found" for name in names if name not in existing]
         if not query.selectors:
@@ -85,8 +90,12 @@ class MatrixService:
     def validate_can_i_deploy(self, params: dict[str, Any]) -> dict[str, list[str]]:
         errors = can_i_deploy_errors(params)
         name, environment = params.get("pacticipant"), params.get("environment")
+        number = params.get("version")
+        names = [name] if isinstance(name, str) else []
         self.repository.look_up(
-            [name] if isinstance(name, str) else [], environment if isinstance(environment, str) else None
+            names,
+            environment if isinstance(environment, str) else None,
+            [(names[0], number)] if names and isinstance(number, str) else [],
         )
         if isinstance(name, str) and name.strip() and not self.repository.existing_pacticipant_names([name]):
             errors.setdefault("pacticipant", []).append(f"pacticipant with name '{name}' does not exist")

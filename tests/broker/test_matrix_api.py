@@ -98,7 +98,14 @@ def test_flat_encoding_and_a_specific_version(client: TestClient, td: TestDataBu
     _history(td)
     body = matrix(client, "q[]pacticipant=Foo&q[]version=2&q[]pacticipant=Bar&q[]version=1&latestby=cvpv")
     assert body["summary"]["deployable"] is True
+    # Both numbers exist for both pacticipants: each selector keeps its own (Foo 2, Bar 1), not the pairs
+    # the one look-up of names and numbers also finds.
     assert [r["provider"]["version"]["number"] for r in body["matrix"]] == ["1"]
+    assert [r["consumer"]["version"]["number"] for r in body["matrix"]] == ["2"]
+    unknown = matrix(client, "q[]pacticipant=Foo&q[]version=9&q[]pacticipant=Bar&q[]version=1&latestby=cvpv")
+    assert unknown["matrix"] == [] and unknown["summary"]["deployable"] is False
+    reason = "No pacts or verifications have been published for version 9 of Foo"
+    assert unknown["summary"]["reason"] == reason
 
 
 def test_latestby_cvp_keeps_the_newest_provider_version(client: TestClient, td: TestDataBuilder) -> None:
