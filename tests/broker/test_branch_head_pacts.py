@@ -11,11 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from benchmarks.server import throwaway_database
 from broker.app import create_app
+from broker.db.engine import make_engine
+from broker.db.migrate import alembic_config
 from broker.settings import BrokerSettings
 from tests.broker.helpers import pact_content, publish_body
 
@@ -111,3 +115,31 @@ def test_the_stored_pacts_of_branch_heads_follow_every_write(broker_app: FastAPI
 
     _ok(client.delete("/pacticipants/C"))
     assert _same(broker_app) == set()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_fills_the_table_from_the_history_already_there(backend: str) -> None:
+    """A broker upgraded to `perf_0002` with history in it: the table is built from that history."""
+    with throwaway_database(backend) as url:
+        app = create_app(BrokerSettings(database_url=url))
+        with TestClient(app) as client:
+            for body in [
+                publish_body("C", "1", "P1", branch="main"),
+                publish_body("C", "1", "P2", branch="main"),
+                publish_body("C", "2", "P1", branch="feature-a"),
+                publish_body("D", "1", "P1", branch="main"),
+            ]:
+                _ok(client.post("/contracts/publish", json=body))
+        expected = _same(app)
+        app.state.engine.dispose()
+        engine = make_engine(url)
+        try:
+            with engine.begin() as connection:  # back to the revision before the table, then up again
+                config = alembic_config(url)
+                config.attributes["connection"] = connection
+                command.downgrade(config, "perf_0001")
+                command.upgrade(config, "head")
+        finally:
+            engine.dispose()
+        assert _same(create_app(BrokerSettings(database_url=url))) == expected
+        assert expected == {("main", "P1", "1"), ("main", "P2", "1"), ("feature-a", "P1", "2")}
