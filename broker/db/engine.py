@@ -186,14 +186,15 @@ def begin_write(session: Session) -> None:
 
 # Engines with execution options, made once per engine: `Engine.execution_options()` costs ~70 us, and a
 # writer's or a PostgreSQL reader's session asks for one on every request.
-_OPTION_ENGINES: weakref.WeakKeyDictionary[Engine, dict[str, Engine]] = weakref.WeakKeyDictionary()
+_Option = tuple[str, Any]
+_OPTION_ENGINES: weakref.WeakKeyDictionary[Engine, dict[_Option, Engine]] = weakref.WeakKeyDictionary()
 
 
 def _with_option(engine: Engine, name: str, value: Any) -> Engine:
     made = _OPTION_ENGINES.setdefault(engine, {})
-    found = made.get(name)
+    found = made.get((name, value))
     if found is None:
-        found = made[name] = engine.execution_options(**{name: value})
+        found = made[(name, value)] = engine.execution_options(**{name: value})
     return found
 
 
@@ -216,7 +217,7 @@ def open_session(factory: sessionmaker[Session], *, write: bool = False, autocom
         return factory(bind=_writer_engine(factory))
     if autocommit:
         engine: Engine = factory.kw["bind"]
-        if engine.dialect.name == "postgresql":
+        if is_postgres(engine):
             return factory(bind=_with_option(engine, "isolation_level", "AUTOCOMMIT"))
     return factory()
 
