@@ -9,10 +9,11 @@ branch it moved back.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from broker.db.engine import is_postgres
+from broker.db.sql import per_dialect
 
 _COLUMNS = "branch_id, provider_id, consumer_id, branch_name, consumer_version_id, created_at"
 _FROM_HEADS = """
@@ -24,7 +25,7 @@ JOIN latest_pact_publication_ids_for_consumer_versions lpp ON lpp.consumer_versi
 _DELETE_BRANCH = text("DELETE FROM branch_head_pacts WHERE branch_id = :branch_id")
 _INSERT_BRANCH = text(
     f"INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS} WHERE bh.branch_id = :branch_id"
-).bindparams(bindparam("branch_id"))
+)
 
 _UPSERT = f"""
 INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS}
@@ -37,8 +38,9 @@ ON CONFLICT (branch_id, provider_id) DO UPDATE SET
 # PostgreSQL: the heads are read FOR SHARE, so a publication racing a head move waits for it and then sees
 # where the head went (READ COMMITTED re-reads the locked row); without it, it could point a head that had
 # just moved on at the old version's pact. SQLite writers are serialised already.
-_UPSERT_POSTGRESQL = text(_UPSERT.format(lock="FOR SHARE OF bh"))
-_UPSERT_SQLITE = text(_UPSERT.format(lock=""))
+_UPSERT_HEADS = per_dialect(
+    lambda dialect: text(_UPSERT.format(lock="FOR SHARE OF bh" if dialect is postgresql else ""))
+)
 
 _REBUILD = (
     text("DELETE FROM branch_head_pacts"),
@@ -55,8 +57,8 @@ def refresh_branch(session: Session, branch_id: int) -> None:
 
 def point_heads_at_pact(session: Session, consumer_version_id: int, provider_id: int) -> None:
     """The version's pact with the provider was published (or revised): the branches it heads point at it."""
-    upsert = _UPSERT_POSTGRESQL if is_postgres(session) else _UPSERT_SQLITE
-    session.execute(upsert, {"consumer_version_id": consumer_version_id, "provider_id": provider_id})
+    params = {"consumer_version_id": consumer_version_id, "provider_id": provider_id}
+    session.execute(_UPSERT_HEADS(session), params)
 
 
 def rebuild(session: Session | Connection) -> None:
