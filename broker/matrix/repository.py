@@ -93,13 +93,11 @@ class MatrixRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         # Pacticipants and environments already looked up in this transaction (validation reads them, then
-        # `find` needs them); names looked up and not found are remembered too.
-        self._pacticipants: dict[str, tuple[int, str]] = {}
+        # `find` needs them); a name looked up and not found is kept as None (environments: False).
+        self._pacticipants: dict[str, tuple[int, str] | None] = {}
         self._environments: dict[str, bool] = {}
-        self._looked_up: set[str] = set()
-        # Versions named by number (pacticipant name, number) -> (id, number, order), if they exist.
-        self._versions: dict[tuple[str, str], _FoundVersion] = {}
-        self._versions_looked_up: set[tuple[str, str]] = set()
+        # Versions looked up by number: (pacticipant name, number) -> the version, None if it does not exist.
+        self._versions: dict[tuple[str, str], _FoundVersion | None] = {}
 
     # --- the one entry point ----------------------------------------------------------------------------
     def find(self, query: MatrixQuery, with_details: bool = True) -> QueryResults:
@@ -143,8 +141,8 @@ class MatrixRepository:
         """The pacticipants, the environment and the versions (pacticipant name, number) a query names, in
         one statement (one round trip, where validation and resolution asked for each);
         `existing_pacticipant_names`, `environment_exists` and `find` then answer from what was read."""
-        missing = set(names) - self._looked_up
-        wanted = set(versions) - self._versions_looked_up
+        missing = set(names) - self._pacticipants.keys()
+        wanted = set(versions) - self._versions.keys()
         if environment in self._environments:
             environment = None
         if not missing and environment is None and not wanted:
@@ -162,8 +160,10 @@ class MatrixRepository:
                 self._environments[text_] = True
             elif (pacticipant, text_) in wanted:  # names x numbers may pair more than was asked
                 self._versions[(pacticipant, text_)] = _FoundVersion(row_id, text_, order)
-        self._looked_up |= missing
-        self._versions_looked_up |= wanted
+        for name in missing:
+            self._pacticipants.setdefault(name, None)
+        for key in wanted:
+            self._versions.setdefault(key, None)
         if environment is not None:
             self._environments.setdefault(environment, False)
 
@@ -186,7 +186,8 @@ class MatrixRepository:
         if not names:
             return {}
         self.look_up(names, None)
-        return {name: self._pacticipants[name] for name in set(names) if name in self._pacticipants}
+        found = {name: self._pacticipants.get(name) for name in set(names)}
+        return {name: pacticipant for name, pacticipant in found.items() if pacticipant is not None}
 
     def _resolve(
         self,
@@ -206,8 +207,9 @@ class MatrixRepository:
                 )
             ]
         key = (name, selector.version or "")
-        if names_one_version(selector) and key in self._versions_looked_up:
-            versions = [self._versions[key]] if key in self._versions else []
+        if names_one_version(selector) and key in self._versions:
+            found_version = self._versions[key]
+            versions = [found_version] if found_version is not None else []
         else:
             versions = self._find_versions(selector, [pid]).get(pid, [])
         return _build(pid, name, selector, type, versions, ignore_selectors)
