@@ -11,7 +11,9 @@ the latency divided by the heartbeat's latency in the same run (the cost of the 
 busy the machine was). Results also go to `benchmarks/results/bench-<UTC time>.json`.
 
 Targets (issue 6): can-i-deploy and matrix p95 < 10 ms, for-verification and publish p95 < 25 ms, each at
-most 1.5x its own p95 on the 1/10th dataset.
+most 1.5x its own p95 on the 1/10th dataset. for-verification is measured twice: the same question again
+and again (a provider's builds between two writes: the broker serves the answer it kept), and a new
+question each time (`(computed)`: every answer computed, as after each write that changes it).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ TARGET_P95_MS = {
     "can-i-deploy": 10.0,
     "matrix": 10.0,
     "for-verification": 25.0,
+    "for-verification (computed)": 25.0,
     "publish contract": 25.0,
 }
 MAX_GROWTH = 1.5
@@ -150,6 +153,7 @@ def run_one(backend: str, scale: float, args: argparse.Namespace) -> dict[str, A
                 ("can-i-deploy", shapes.can_i_deploy(known)),
                 ("matrix", shapes.matrix(known)),
                 ("for-verification", shapes.for_verification(known)),
+                ("for-verification (computed)", shapes.for_verification(known, computed=True)),
                 ("publish contract", shapes.publish(known, run)),
                 ("publish verification", shapes.verification_result(known, run)),
                 ("index", shapes.index),
@@ -179,7 +183,7 @@ def run_one(backend: str, scale: float, args: argparse.Namespace) -> dict[str, A
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    header = f"{'backend':<11}{'dataset':<9}{'request':<22}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    header = f"{'backend':<11}{'dataset':<9}{'request':<29}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
     header += f"{'req/s':>8}{'p50/hb':>8}{'p95/hb':>8}{'answer KB':>11}"
     print(header)
     print("-" * len(header))
@@ -187,7 +191,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         label = "full" if r["scale"] == 1 else f"x{r['scale']}"
         for f in r["figures"]:
             print(
-                f"{r['backend']:<11}{label:<9}{f['shape']:<22}{f['p50_ms']:>8.2f}{f['p95_ms']:>8.2f}"
+                f"{r['backend']:<11}{label:<9}{f['shape']:<29}{f['p50_ms']:>8.2f}{f['p95_ms']:>8.2f}"
                 f"{f['p99_ms']:>8.2f}{f['req_per_s']:>8.1f}{f['p50_vs_heartbeat']:>8.1f}{f['p95_vs_heartbeat']:>8.1f}"
                 f"{f.get('answer_kb', 0.0):>11.1f}"
             )
@@ -203,7 +207,7 @@ def check_targets(results: list[dict[str, Any]]) -> list[str]:
         for shape, target in TARGET_P95_MS.items():
             p95 = figs[shape]["p95_ms"]
             verdict = "ok " if p95 < target else "MISS"
-            line = f"{verdict} {backend:<11}{shape:<18} p95 {p95:7.2f} ms (target < {target:.0f} ms)"
+            line = f"{verdict} {backend:<11}{shape:<29} p95 {p95:7.2f} ms (target < {target:.0f} ms)"
             if small is not None:
                 growth = p95 / small[shape]["p95_ms"]
                 mark = "ok" if growth <= MAX_GROWTH else "MISS"

@@ -68,16 +68,21 @@ def matrix(known: KnownAnswers) -> Shape:
     return build
 
 
-def for_verification(known: KnownAnswers, provider: str | None = None) -> Shape:
-    """Default selectors (main branches, deployed, released), pending status and WIP since 30 days."""
-    since = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def for_verification(known: KnownAnswers, provider: str | None = None, *, computed: bool = False) -> Shape:
+    """Default selectors (main branches, deployed, released), pending status and WIP since 30 days.
+
+    The broker keeps an answer until a write changes what it is made of, so the same question asked again
+    is mostly served from memory. `computed`: each request moves the WIP date back one more second, another
+    question with (all but surely) the same answer, so every answer is computed."""
+    start = datetime.now(UTC) - timedelta(days=30)
     name = provider or known.verifying_provider
 
-    def build(_i: int) -> Request:
+    def build(i: int) -> Request:
+        since = start - timedelta(seconds=i if computed else 0)
         body = {
             "providerVersionBranch": "main",
             "includePendingStatus": True,
-            "includeWipPactsSince": since,
+            "includeWipPactsSince": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         return Request("POST", f"/pacts/provider/{name}/for-verification", json=body)
 

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
+from broker.answer_cache.store import AnswerStore
 from broker.api import ROUTERS
 from broker.api.errors import install_error_handlers
 from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHeader
@@ -52,6 +53,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.answers = AnswerStore(settings.answer_cache_entries, settings.answer_cache_bytes)
     install_error_handlers(app)
     for module_name in ROUTERS:
         app.include_router(importlib.import_module(module_name).router)

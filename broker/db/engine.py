@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from broker.answer_cache import generations
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Reads straight from the OS page cache through a memory map (address space only, shared by every
 # connection and worker) instead of a read() per page into SQLite's 2 MB default cache: on the benchmark's
@@ -44,9 +46,11 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url, **kwargs)
-    engine = create_engine(url, pool_size=10, max_overflow=20, **kwargs)
-    _ping_idle_connections(engine)
+        engine = _sqlite_engine(url, **kwargs)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=20, **kwargs)
+        _ping_idle_connections(engine)
+    generations.watch_engine(engine)
     return engine
 
 
@@ -176,7 +180,9 @@ class _WriterLock:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    generations.watch_sessions(factory)  # every commit that wrote moves the answer cache's counters
+    return factory
 
 
 def begin_write(session: Session) -> None:

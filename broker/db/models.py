@@ -5,6 +5,7 @@ Names follow pact_broker so a reader can map every query onto the Ruby original.
 `latest_verification_id_for_pact_version_and_provider_version`, `branch_heads`,
 `currently_deployed_version_ids`, `branch_head_pacts`) are denormalised pointers kept up to date in the
 same transaction as the write they summarise, so reads never need a "max per group" over a whole table.
+`answer_generations` counts the writes that can change a cached answer (`broker.answer_cache`).
 
 Every index carries a comment naming the query it serves. The schema only changes through migrations in
 `broker/db/migrations/versions/`; these models must match the head revision.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -411,3 +413,16 @@ class Integration(Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("pacticipants.id", ondelete="CASCADE"))
     contract_data_updated_at: Mapped[datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class AnswerGeneration(Base):
+    """A counter per pacticipant (and one for the whole broker, scope 0), moved by every write that can
+    change an answer about that pacticipant, in that write's transaction (`broker.answer_cache`). A cached
+    answer is served only while the counters it was computed under are unchanged, so every worker process
+    sees every other one's writes. No foreign key: scope 0 is no pacticipant, and a counter outliving its
+    pacticipant is harmless (it only ever grows)."""
+
+    __tablename__ = "answer_generations"
+
+    scope_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from broker.answer_cache import generations
 from broker.db.models import Pacticipant, Version
 from broker.errors import Conflict, ValidationFailed
 from broker.pacticipants import repository as pacticipant_repo
@@ -226,6 +227,9 @@ def publish(
         )
     # Integrations last, once, in a stable order (reference PR #654: less lock contention).
     pacts.touch_integrations(session, [(o.row.consumer.id, o.row.provider.id) for o in result.outcomes])
+    # The consumer's data changed, and each provider's when the integration is new (its set of consumers
+    # did): the providers are counted always, one statement either way.
+    generations.changes(session, consumer.id, *(o.row.provider.id for o in result.outcomes))
     return result
 
 
@@ -263,6 +267,7 @@ def publish_pact(
     )
     _fire_webhooks(session, outcome, base_url, None, webhook_settings)
     pacts.touch_integrations(session, [(consumer.id, provider.id)])
+    generations.changes(session, consumer.id, provider.id)
     return outcome, existing is not None
 
 

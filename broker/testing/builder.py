@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from broker.answer_cache import generations
 from broker.db.engine import begin_write
 from broker.db.models import (
     DeployedVersion,
@@ -83,6 +84,9 @@ class TestDataBuilder:
             begin_write(self.session)
 
     def _commit(self) -> TestDataBuilder:
+        # A step mixes writes the services declare narrowly (a result) with others (the provider version's
+        # branch): kept answers all go, as after any write nobody declared.
+        generations.changes(self.session, generations.BROKER_WIDE)
         self.session.commit()
         return self
 

@@ -60,6 +60,14 @@ from broker.verifiable_pacts.query import Selector
 
 # The reference only looks this far back for "already verified" when computing WIP (PR #902).
 WIP_VERIFIED_LOOKBACK = timedelta(days=30)
+
+
+def wip_verified_cutoff(now: datetime) -> datetime:
+    """The look-back window's start, whole minutes: an answer is then the same all minute long, which is
+    what lets it be kept (`broker.answer_cache`), and a minute is nothing against a 30-day window."""
+    return now.replace(second=0, microsecond=0) - WIP_VERIFIED_LOOKBACK
+
+
 # "No limit" for a "verified before the branch/tag existed" cut-off that has nothing to compare with.
 _END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -106,8 +114,9 @@ class ProviderRef(NamedTuple):
 
 
 class VerifiablePactsRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, now: datetime | None = None) -> None:
         self.session = session
+        self.verified_cutoff = wip_verified_cutoff(now or datetime.now(UTC))
         bind = session.get_bind()
         self.sqlite = bind.dialect.name == "sqlite"
         if bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
@@ -251,7 +260,7 @@ class VerifiablePactsRepository:
             "branch": branch,
             "ids": list(pending_ids),
             "wip_ids": list(wip_ids),
-            "cutoff": datetime.now(UTC) - WIP_VERIFIED_LOOKBACK,
+            "cutoff": self.verified_cutoff,
         }
         not_pending: set[int] = set()
         not_wip: set[int] = set()
@@ -308,7 +317,7 @@ class VerifiablePactsRepository:
             "provider_id": provider_id,
             "ids": list(pact_version_ids),
             "branch": branch,
-            "cutoff": datetime.now(UTC) - WIP_VERIFIED_LOOKBACK,
+            "cutoff": self.verified_cutoff,
         }
         return {row[0] for row in self.session.execute(_wip_verified_for_branch(self.sqlite), params)}
 

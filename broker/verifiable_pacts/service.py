@@ -54,8 +54,8 @@ def _pact_sort_key(pact: VerifiablePact) -> tuple[str, str, int]:
 
 
 class VerifiablePactsService:
-    def __init__(self, session: Session) -> None:
-        self.repository = VerifiablePactsRepository(session)
+    def __init__(self, session: Session, now: datetime | None = None) -> None:
+        self.repository = VerifiablePactsRepository(session, now)
 
     def validate(self, body: object) -> dict[str, list[str]]:
         names: set[str] | None = None

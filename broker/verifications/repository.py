@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from broker.db.models import (
@@ -37,6 +38,36 @@ def _upsert_latest(dialect: ModuleType) -> Any:
 
 
 _UPSERT_LATEST = per_dialect(_upsert_latest)
+
+
+# A success by this provider version for this content already counted as one for for-verification's rules
+# (pending: ever; WIP: run since the cut-off; a WIP run counts only where a WIP result would).
+_SUCCEEDED_BEFORE = (
+    select(Verification.id)
+    .where(
+        Verification.provider_id == bindparam("provider_id"),
+        Verification.provider_version_id == bindparam("provider_version_id"),
+        Verification.success.is_(True),
+        Verification.pact_version_id == bindparam("pact_version_id"),
+        Verification.execution_date >= bindparam("since"),
+        or_(Verification.wip.is_(False), bindparam("wip")),
+    )
+    .limit(1)
+)
+
+
+def succeeded_before(session: Session, values: dict[str, Any], since: datetime) -> bool:
+    """Whether the provider version already verified the content successfully (not as WIP, unless `values`
+    is a WIP result too), run since `since`. Seeks the (provider, provider version, success, wip, content)
+    index."""
+    params = {
+        "provider_id": values["provider_id"],
+        "provider_version_id": values["provider_version_id"],
+        "pact_version_id": values["pact_version_id"],
+        "wip": bool(values.get("wip")),
+        "since": since,
+    }
+    return session.execute(_SUCCEEDED_BEFORE, params).first() is not None
 
 
 def create(session: Session, values: dict[str, Any]) -> Verification:

@@ -4,16 +4,18 @@ and the webhook events a published result fires."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
+from broker.answer_cache import generations
 from broker.db.models import Pacticipant, PactVersion, Verification, Version
 from broker.errors import NotFound, ValidationFailed
 from broker.pacts.metadata import PactMetadata
 from broker.pacts.repository import PactRow
+from broker.verifiable_pacts.repository import WIP_VERIFIED_LOOKBACK
 from broker.verifications import repository
 from broker.versions import service as versions
 from broker.webhooks import service as webhooks
@@ -48,26 +50,38 @@ def create(
     execution_date: datetime | None = None,
 ) -> tuple[Verification, Version]:
     validate(body)
-    provider_version, _ = versions.find_or_create(session, provider, body["providerApplicationVersion"])
+    provider_version, created = versions.find_or_create(session, provider, body["providerApplicationVersion"])
     test_results = body.get("testResults")
     verified_by = body.get("verifiedBy")
-    verification = repository.create(
-        session,
-        {
-            "pact_version_id": pact_version.id,
-            "provider_version_id": provider_version.id,
-            "provider_id": provider.id,
-            "consumer_id": pact_version.consumer_id,
-            "success": body["success"],
-            "wip": metadata.wip,
-            "pact_pending": metadata.pending,
-            "build_url": body.get("buildUrl"),
-            "test_results": json.dumps(test_results) if test_results is not None else None,
-            "verified_by": json.dumps(verified_by) if verified_by is not None else None,
-            "execution_date": execution_date,
-        },
-    )
+    values = {
+        "pact_version_id": pact_version.id,
+        "provider_version_id": provider_version.id,
+        "provider_id": provider.id,
+        "consumer_id": pact_version.consumer_id,
+        "success": body["success"],
+        "wip": metadata.wip,
+        "pact_pending": metadata.pending,
+        "build_url": body.get("buildUrl"),
+        "test_results": json.dumps(test_results) if test_results is not None else None,
+        "verified_by": json.dumps(verified_by) if verified_by is not None else None,
+        "execution_date": execution_date,
+    }
+    _count_for_cached_answers(session, values, created)
+    verification = repository.create(session, values)
     return verification, provider_version
+
+
+def _count_for_cached_answers(session: Session, values: dict[str, Any], version_created: bool) -> None:
+    """A result changes a cached for-verification answer of its provider only if it is a success that
+    counts where none counted before: pending and WIP end with successes alone, and one the same provider
+    version already made for the same content (so with the same branches and tags, earlier, and inside
+    the WIP look-back) decides everything this one would. Provider builds re-verify every few minutes; most
+    of their results change nothing."""
+    since = datetime.now(UTC) - WIP_VERIFIED_LOOKBACK
+    if values["success"] and (version_created or not repository.succeeded_before(session, values, since)):
+        generations.changes(session, values["provider_id"])
+    else:
+        generations.changes_nothing_cached(session)
 
 
 def publish(

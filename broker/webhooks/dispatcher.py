@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from broker.answer_cache import generations
 from broker.db.engine import make_session_factory, session_scope
 from broker.webhooks import repository
 from broker.webhooks.execution import execute
@@ -122,6 +123,7 @@ class Dispatcher:
         )
         status = STATUS_SUCCESS if result.success else (STATUS_RETRYING if retry else STATUS_FAILURE)
         with session_scope(self._factory, write=True) as session:
+            generations.changes_nothing_cached(session)
             repository.add_execution(
                 session,
                 WebhookExecution(triggered_webhook_id=triggered.id, success=result.success, logs=result.logs),

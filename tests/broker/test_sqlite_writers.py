@@ -46,6 +46,10 @@ def database(tmp_path: Path) -> tuple[str, Path]:
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE counter (n INTEGER NOT NULL UNIQUE, who TEXT NOT NULL)"))
+        # A broker database's sessions move the answer cache's counters when they write.
+        conn.execute(
+            text("CREATE TABLE answer_generations (scope_id INTEGER PRIMARY KEY, generation BIGINT)")
+        )
     engine.dispose()
     return url, path.with_name(path.name + "-writer.lock")
 

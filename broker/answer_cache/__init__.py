@@ -1,0 +1,6 @@
+"""Answers the broker is asked for again and again, kept in memory while nothing they are made of changes.
+
+`generations`: the counters every write moves in its own transaction, which tell any worker process that
+a kept answer is stale. `store`: the kept answers of one process. for-verification uses both
+(`broker/api/for_verification.py`).
+"""
