@@ -40,6 +40,7 @@ class Brokers:
         computed = self.fresh.post(FOR_VERIFICATION, json=body)
         assert kept.status_code == computed.status_code == 200, kept.text
         assert kept.json() == computed.json()
+        assert kept.headers["content-type"] == computed.headers["content-type"]
         return kept.content
 
 
