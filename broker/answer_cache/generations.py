@@ -15,7 +15,8 @@ Which counters a write moves:
   pacticipant, a new environment) invalidates every cached answer. Writes are found by the statements the
   session's connection ran (INSERT, UPDATE, DELETE), so no write path can be forgotten.
 A declaration speaks for every write of its transaction: a transaction that declares must write nothing
-beyond what it declared.
+beyond what it declared. Declarations are judged against the answers kept today, for-verification's: a
+failed result changes none of those, but would change a can-i-deploy, which would need counters of its own.
 
 A provider's for-verification answer depends on the provider's data and its consumers' (their pacts,
 versions, branches, tags, deployments; its own results and branches), so it is cached under the counters
