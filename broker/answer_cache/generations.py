@@ -97,14 +97,14 @@ def _before_commit(session: Session) -> None:
         session.execute(_bump(len(ordered)), {f"s{i}": s for i, s in enumerate(ordered)})
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_DECLARED, None)
+def _after_soft_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(_DECLARED, None)  # what a rolled-back transaction declared is not the next one's
 
 
 def watch_sessions(factory: sessionmaker[Session]) -> None:
     """Sessions of `factory` move the counters of what they wrote when they commit."""
     event.listen(factory, "before_commit", _before_commit)
-    event.listen(factory, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+    event.listen(factory, "after_soft_rollback", _after_soft_rollback)
 
 
 def watch_engine(engine: Engine) -> None:

@@ -60,17 +60,15 @@ def _answer(
     """The answer kept from an earlier request when nothing it is made of has changed since (the counters
     are read before anything else, see `generations`); otherwise computed, and kept."""
     now = datetime.now(UTC)
-    if not answers.enabled:
+    fingerprint = generations.for_provider(session, provider) if answers.enabled else None
+    if fingerprint is None:  # no cache, or a provider unknown when the counters were read (mostly a 404)
         return _compute(provider, body, session, urls, deprecated, now)
-    fingerprint = generations.for_provider(session, provider)
     key = (provider, urls.base, deprecated, _canonical(body), wip_verified_cutoff(now))
-    if fingerprint is not None:
-        kept = answers.get(key, fingerprint)
-        if kept is not None:
-            return Response(kept, media_type=HAL_JSON)
+    kept = answers.get(key, fingerprint)
+    if kept is not None:
+        return Response(kept, media_type=HAL_JSON)
     response = _compute(provider, body, session, urls, deprecated, now)
-    if fingerprint is not None:  # an unknown provider is a 404, raised above
-        answers.put(key, fingerprint, bytes(response.body))
+    answers.put(key, fingerprint, bytes(response.body))
     return response
 
 

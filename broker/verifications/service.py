@@ -15,7 +15,7 @@ from broker.db.models import Pacticipant, PactVersion, Verification, Version
 from broker.errors import NotFound, ValidationFailed
 from broker.pacts.metadata import PactMetadata
 from broker.pacts.repository import PactRow
-from broker.verifiable_pacts.repository import WIP_VERIFIED_LOOKBACK
+from broker.verifiable_pacts.repository import wip_verified_cutoff
 from broker.verifications import repository
 from broker.versions import service as versions
 from broker.webhooks import service as webhooks
@@ -77,7 +77,8 @@ def _count_for_cached_answers(session: Session, values: dict[str, Any], version_
     version already made for the same content (so with the same branches and tags, earlier, and inside
     the WIP look-back) decides everything this one would. Provider builds re-verify every few minutes; most
     of their results change nothing."""
-    since = datetime.now(UTC) - WIP_VERIFIED_LOOKBACK
+    # The cut-off of this minute's kept answers; those of earlier minutes are older, so still covered.
+    since = wip_verified_cutoff(datetime.now(UTC))
     if values["success"] and (version_created or not repository.succeeded_before(session, values, since)):
         generations.changes(session, values["provider_id"])
     else:
