@@ -39,9 +39,10 @@ class BrokerSettings(BaseSettings):
     # alternating rounds: SQLite 84-94 -> 124-131 req/s, PostgreSQL 49-56 -> 81-89). Two, not one, so a
     # request waiting on a lock does not stall the process.
     threads: int = Field(default=2, ge=1)
-    # for-verification answers each process keeps in memory (0: none), up to this many bytes in all; one is
-    # served again while no write changed what it was made of (`broker.answer_cache`).
-    answer_cache_entries: int = Field(default=64, ge=0)
+    # for-verification and deployment-question answers each process keeps in memory (0: none), up to this
+    # many bytes in all; one is served again while no write changed what it was made of
+    # (`broker.answer_cache`). A can-i-deploy answer is a few KB, a for-verification one up to ~400 KB.
+    answer_cache_entries: int = Field(default=256, ge=0)
     answer_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
 
     @property

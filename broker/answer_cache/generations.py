@@ -15,20 +15,34 @@ Which counters a write moves:
   pacticipant, a new environment) invalidates every cached answer. Writes are found by the statements the
   session's connection ran (INSERT, UPDATE, DELETE), so no write path can be forgotten.
 A declaration speaks for every write of its transaction: a transaction that declares must write nothing
-beyond what it declared. Declarations are judged against the answers kept today, for-verification's: a
-failed result changes none of those, but would change a can-i-deploy, which would need counters of its own.
+beyond what it declared.
+
+Besides its own counter (scope = its id), a pacticipant has two narrower ones, moved in addition to it by
+the writes that change what a deployment question sees of it:
+- `deployed(id)`: which of its versions are deployed or released, and what an existing version holds (a
+  pact, a revision, a branch or tag published for a version that was already there). A new version moves
+  only the pacticipant's own counter: nothing can be deployed from it yet.
+- `results(id)`: every verification result of a pact it is a party to, failed or repeated ones included.
 
 A provider's for-verification answer depends on the provider's data and its consumers' (their pacts,
 versions, branches, tags, deployments; its own results and branches), so it is cached under the counters
-of the provider, of each of its consumers, and the broker-wide one (`for_provider`).
+of the provider, of each of its consumers, and the broker-wide one (`for_provider`). A failed or repeated
+result changes none of it, so a result moves the provider's own counter only when it is a new success.
+
+A can-i-deploy to an environment (or a matrix between versions named by number) depends on the named
+pacticipants' data and results, and of each integrated partner on what is deployed and what the deployed
+versions hold: it is cached under the named pacticipants' own and `results` counters, each partner's
+`deployed` counter and the broker-wide one (`for_deployment_question`). A provider's new build, a
+consumer's feature-branch publication or a result between two other pacticipants leaves it kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, TextClause, event, text
+from sqlalchemy import Engine, TextClause, bindparam, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 BROKER_WIDE = 0
@@ -42,6 +56,16 @@ _WRITES = ("INSERT", "UPDATE", "DELETE")
 def changes(session: Session, *pacticipant_ids: int) -> None:
     """This transaction changes answers about these pacticipants (and, through them, their partners')."""
     session.info.setdefault(_DECLARED, set()).update(pacticipant_ids)
+
+
+def deployed(pacticipant_id: int) -> int:
+    """The scope of what a deployment question sees of a pacticipant (its deployed versions' data)."""
+    return -2 * pacticipant_id
+
+
+def results(pacticipant_id: int) -> int:
+    """The scope of every verification result of the pacts a pacticipant is a party to."""
+    return -2 * pacticipant_id - 1
 
 
 def changes_nothing_cached(session: Session) -> None:
@@ -69,6 +93,35 @@ def for_provider(session: Session, provider_name: str) -> Fingerprint | None:
     """What a for-verification answer for this provider is computed under; None for an unknown provider."""
     rows = session.execute(_FOR_PROVIDER, {"name": provider_name}).all()
     if not rows:
+        return None
+    return tuple(sorted({(scope, generation) for _, scope, generation in rows if scope is not None}))
+
+
+# The counters a deployment question is computed under (see the module's docstring), read by the named
+# pacticipants' names in one statement: how many of the names exist, then each counter that has moved.
+_FOR_DEPLOYMENT_QUESTION = text(
+    """
+    WITH named AS (SELECT id FROM pacticipants WHERE name IN :names),
+    scopes AS (
+        SELECT 0 AS scope_id
+        UNION ALL SELECT id FROM named
+        UNION ALL SELECT -2 * id - 1 FROM named
+        UNION ALL SELECT -2 * i.provider_id FROM integrations i JOIN named n ON i.consumer_id = n.id
+        UNION ALL SELECT -2 * i.consumer_id FROM integrations i JOIN named n ON i.provider_id = n.id
+    )
+    SELECT (SELECT count(*) FROM named), g.scope_id, g.generation
+    FROM (SELECT 1) AS one
+    LEFT JOIN answer_generations g ON g.scope_id IN (SELECT scope_id FROM scopes)
+    """
+).bindparams(bindparam("names", expanding=True))
+
+
+def for_deployment_question(session: Session, names: Collection[str]) -> Fingerprint | None:
+    """What a can-i-deploy to an environment naming these pacticipants is computed under; None when one
+    of them does not exist (the answer is an error, never kept)."""
+    wanted = set(names)
+    rows = session.execute(_FOR_DEPLOYMENT_QUESTION, {"names": sorted(wanted)}).all()
+    if rows[0][0] != len(wanted):
         return None
     return tuple(sorted({(scope, generation) for _, scope, generation in rows if scope is not None}))
 

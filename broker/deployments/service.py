@@ -30,7 +30,7 @@ def record_deployment(
     """Deploys `version`; the previous version of the same application instance is marked undeployed.
     Deploying the version that is already current there returns the existing record."""
     repository.lock_application_instance(session, version.pacticipant_id, environment.id)
-    generations.changes(session, version.pacticipant_id)
+    generations.changes(session, version.pacticipant_id, generations.deployed(version.pacticipant_id))
     # The caller has loaded the pacticipant of the version: no query.
     pacticipant = session.get(Pacticipant, version.pacticipant_id)
     assert pacticipant is not None

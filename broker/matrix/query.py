@@ -56,6 +56,28 @@ class MatrixQuery(BaseModel):
         """A target (`--to`, `--to-environment`, latest) adds the integrated pacticipants' versions."""
         return bool(self.latest or self.tag or self.environment or self.main_branch)
 
+    def deployment_question_names(self) -> list[str] | None:
+        """The pacticipants named, when this is a question whose answer can be kept under their counters
+        (`broker.answer_cache.generations.for_deployment_question`): every selector names a version by
+        number, and the target is an environment (`can-i-deploy --to-environment`) or there is none and
+        two or more pacticipants are named (the matrix between them). Anything that means "latest" or a
+        tag reaches versions a new build or tag can change, which those counters do not follow: None."""
+        if self.latest or self.tag or self.main_branch:
+            return None
+        named = [s.pacticipant_name for s in self.selectors]
+        if not self.selectors or not all(
+            s.pacticipant_name
+            and s.version
+            and not (s.latest or s.tag or s.branch or s.environment or s.main_branch)
+            for s in self.selectors
+        ):
+            return None
+        if not self.environment and len(set(named)) < 2:
+            return None
+        if not all(s.all_for_pacticipant() for s in self.ignore_selectors):
+            return None
+        return [name for name in named if name]
+
 
 def _leading_int(text: str) -> int:
     # Ruby's String#to_i: leading digits, else 0.

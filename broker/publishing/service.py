@@ -228,8 +228,11 @@ def publish(
     # Integrations last, once, in a stable order (reference PR #654: less lock contention).
     pacts.touch_integrations(session, [(o.row.consumer.id, o.row.provider.id) for o in result.outcomes])
     # The consumer's data changed, and each provider's when the integration is new (its set of consumers
-    # did): the providers are counted always, one statement either way.
+    # did): the providers are counted always, one statement either way. A version that was already there
+    # may be deployed: what it holds now is seen by deployment questions.
     generations.changes(session, consumer.id, *(o.row.provider.id for o in result.outcomes))
+    if not created:
+        generations.changes(session, generations.deployed(consumer.id))
     return result
 
 
@@ -268,6 +271,8 @@ def publish_pact(
     _fire_webhooks(session, outcome, base_url, None, webhook_settings)
     pacts.touch_integrations(session, [(consumer.id, provider.id)])
     generations.changes(session, consumer.id, provider.id)
+    if not created:
+        generations.changes(session, generations.deployed(consumer.id))
     return outcome, existing is not None
 
 

@@ -72,17 +72,20 @@ def create(
 
 
 def _count_for_cached_answers(session: Session, values: dict[str, Any], version_created: bool) -> None:
-    """A result changes a cached for-verification answer of its provider only if it is a success that
-    counts where none counted before: pending and WIP end with successes alone, and one the same provider
-    version already made for the same content (so with the same branches and tags, earlier, and inside
-    the WIP look-back) decides everything this one would. Provider builds re-verify every few minutes; most
-    of their results change nothing."""
+    """A result changes the cached can-i-deploy answers of both parties to the pact, and a cached
+    for-verification answer of its provider only if it is a success that counts where none counted before:
+    pending and WIP end with successes alone, and one the same provider version already made for the same
+    content (so with the same branches and tags, earlier, and inside the WIP look-back) decides everything
+    this one would. Provider builds re-verify every few minutes; most of their results change nothing
+    there."""
+    # Every result is seen by the deployment questions of both parties to the pact.
+    generations.changes(
+        session, generations.results(values["consumer_id"]), generations.results(values["provider_id"])
+    )
     # The cut-off of this minute's kept answers; those of earlier minutes are older, so still covered.
     since = wip_verified_cutoff(datetime.now(UTC))
     if values["success"] and (version_created or not repository.succeeded_before(session, values, since)):
         generations.changes(session, values["provider_id"])
-    else:
-        generations.changes_nothing_cached(session)
 
 
 def publish(
