@@ -1,4 +1,4 @@
-"""Throwaway databases and a broker in a uvicorn subprocess (one worker, loopback only) for the benchmarks."""
+"""Throwaway databases and a broker in a subprocess (`broker.serving`, loopback only) for the benchmarks."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class RunningBroker:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """CPU used so far by the broker's processes (uvicorn's supervisor and its workers)."""
+        """CPU used so far by the broker's processes (the supervisor and its workers)."""
         return cpu_seconds(self.pid)
 
 
@@ -81,7 +81,7 @@ class RunningBroker:
 def broker_process(
     database_url: str, *, workers: int = 1, threads: int | None = None
 ) -> Iterator[RunningBroker]:
-    """`uvicorn --factory broker.app:create_app` on 127.0.0.1, stopped on exit; yields its URL and pid.
+    """`python -m broker.serving` on 127.0.0.1, stopped on exit; yields its URL and pid.
     `threads`: requests each worker works on at once (default: the broker's, `BrokerSettings.threads`)."""
     port = free_port()
     env = {
@@ -95,11 +95,9 @@ def broker_process(
     for key in list(env):
         if key.startswith("PACT_BROKER_BASIC_AUTH") or key == "PACT_BROKER_BASE_URL":
             del env[key]
-    cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "broker.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
+    env.update(PACT_BROKER_HOST="127.0.0.1", PACT_BROKER_PORT=str(port), PACT_BROKER_WORKERS=str(workers))
+    # As the image serves: a listening socket per worker (`broker.serving`).
+    cmd = [sys.executable, "-m", "broker.serving"]
     proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent)
     url = f"http://127.0.0.1:{port}"
     try:

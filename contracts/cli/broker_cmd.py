@@ -31,13 +31,10 @@ def serve(
 ) -> None:
     """Migrate the database to the newest schema, then serve the broker until Ctrl-C or SIGTERM."""
     # Imported here, not at the top: every `contracts` command would otherwise pay for the broker's imports.
-    import os
-
     import uvicorn
     from sqlalchemy.engine import make_url
 
     from broker.app import create_app
-    from broker.db.migrate import upgrade
     from broker.settings import BrokerSettings
 
     settings = BrokerSettings()  # PACT_BROKER_* variables; the options given here win over them
@@ -59,24 +56,8 @@ def serve(
         # uvicorn handles SIGINT/SIGTERM itself and shuts down gracefully.
         uvicorn.run(broker, host=settings.host, port=settings.port, log_level=log_level)
         return
-    # Several processes: migrate once here (workers migrating together would race), then each worker
-    # builds its app from the environment, which carries the options given on the command line.
-    if settings.auto_migrate:
-        upgrade(settings.database_url)
-    os.environ.update(
-        {
-            "PACT_BROKER_DATABASE_URL": settings.database_url,
-            "PACT_BROKER_AUTO_MIGRATE": "false",
-            "PACT_BROKER_THREADS": str(settings.threads),
-            **({"PACT_BROKER_BASE_URL": settings.base_url} if settings.base_url else {}),
-        }
-    )
+    # Several processes, each with a listening socket of its own (`broker.serving`); it migrates once.
+    from broker.serving import serve as serve_workers
+
     typer.echo(f"Broker on {where} (database {shown}, {settings.workers} workers)", err=True)
-    uvicorn.run(
-        "broker.app:create_app",
-        factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-    )
+    serve_workers(settings)

@@ -197,7 +197,7 @@ def test_several_workers_share_one_migrated_database(tmp_path: Path) -> None:
         children = subprocess.run(
             ["pgrep", "-a", "-P", str(served.process.pid)], capture_output=True, text=True
         ).stdout.splitlines()
-        # uvicorn's supervisor spawns one process per worker (beside multiprocessing's resource tracker).
+        # broker.serving spawns one process per worker (beside multiprocessing's resource tracker).
         assert len([c for c in children if "spawn_main" in c]) == 2
         # Writes through one connection and reads through fresh ones land on whichever worker answers.
         created = httpx.post(served.url + "/environments", json={"name": "staging", "production": False})

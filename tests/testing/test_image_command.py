@@ -1,7 +1,7 @@
 """The broker image's own command lines, run here as they are written in broker/Dockerfile.
 
-No Docker engine is needed to check what the container would run: the CMD (migrate once, then uvicorn's
-factory mode with PACT_BROKER_WORKERS workers) and the HEALTHCHECK are taken from the Dockerfile and run
+No Docker engine is needed to check what the container would run: the CMD (`python -m broker.serving`:
+migrate once, then PACT_BROKER_WORKERS workers) and the HEALTHCHECK are taken from the Dockerfile and run
 against SQLite in a temporary folder, with the environment the image sets.
 """
 
@@ -98,11 +98,11 @@ def test_the_image_command_migrates_and_serves_with_workers(
     response = httpx.get(url + "/diagnostic/status/heartbeat", timeout=5)
     assert response.status_code == 200
     assert response.json()["ok"] is True
-    # sh exec'd into uvicorn, which supervises the worker processes (PACT_BROKER_WORKERS=2 by default).
+    # broker.serving supervises the worker processes (PACT_BROKER_WORKERS=2 by default).
     children = subprocess.run(
         ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True, check=False
     ).stdout.split()
-    assert len(children) >= 2, f"expected the worker processes under uvicorn, found {children}"
+    assert len(children) >= 2, f"expected the worker processes under broker.serving, found {children}"
 
 
 def test_the_healthcheck_command_passes_on_a_live_broker_and_fails_on_a_dead_port(
