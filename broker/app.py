@@ -15,6 +15,7 @@ from broker.answer_cache.store import AnswerStore
 from broker.api import ROUTERS
 from broker.api.errors import install_error_handlers
 from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHeader
+from broker.api.routing import index_routes
 from broker.db.engine import ensure_sqlite_directory, make_engine, make_session_factory
 from broker.db.migrate import upgrade
 from broker.settings import BrokerSettings
@@ -57,6 +58,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module_name in ROUTERS:
         app.include_router(importlib.import_module(module_name).router)
+    index_routes(app)
     # Added last = runs first: size limit, then auth, then the app.
     app.add_middleware(HeadAsGet)
     app.add_middleware(VersionHeader)
