@@ -23,6 +23,11 @@ class Request:
     url: str
     json: dict[str, Any] | None = None
     expect: tuple[int, ...] = (200,)
+    headers: dict[str, str] | None = None
+
+
+# Asks the broker for a fresh answer instead of one it kept (`broker/api/matrix.py`).
+FRESH = {"Cache-Control": "no-cache"}
 
 
 Shape = Callable[[int], Request]
@@ -36,9 +41,10 @@ def index(_i: int) -> Request:
     return Request("GET", "/")
 
 
-def can_i_deploy(known: KnownAnswers) -> Shape:
+def can_i_deploy(known: KnownAnswers, *, computed: bool = False) -> Shape:
     """A consumer with 10 providers, to an environment (what `pact-broker can-i-deploy --to-environment`
-    sends)."""
+    sends). The broker keeps the answer until a write changes what it is made of; `computed` asks for a
+    fresh one each time (`Cache-Control: no-cache`), as after each such write."""
 
     def build(_i: int) -> Request:
         params = [
@@ -46,13 +52,14 @@ def can_i_deploy(known: KnownAnswers) -> Shape:
             ("version", known.deployable_version),
             ("environment", known.environment),
         ]
-        return Request("GET", "/can-i-deploy?" + urlencode(params))
+        return Request("GET", "/can-i-deploy?" + urlencode(params), headers=FRESH if computed else None)
 
     return build
 
 
-def matrix(known: KnownAnswers) -> Shape:
-    """Two version selectors, latest row per provider version (the CLI's `can-i-deploy` between two)."""
+def matrix(known: KnownAnswers, *, computed: bool = False) -> Shape:
+    """Two version selectors, latest row per provider version (the CLI's `can-i-deploy` between two); kept
+    or, with `computed`, fresh each time, as `can_i_deploy`."""
 
     def build(_i: int) -> Request:
         params = [
@@ -63,7 +70,7 @@ def matrix(known: KnownAnswers) -> Shape:
             ("latestby", "cvpv"),
         ]
         # Built by hand: httpx groups repeated keys, which would break Rack's q[] grouping.
-        return Request("GET", "/matrix?" + urlencode(params))
+        return Request("GET", "/matrix?" + urlencode(params), headers=FRESH if computed else None)
 
     return build
 

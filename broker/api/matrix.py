@@ -67,7 +67,9 @@ def _kept_or_computed(
     if query is None or fingerprint is None:
         return compute()
     key = (request.url.path, urls.base, query.model_dump_json())
-    kept = answers.get(key, fingerprint)
+    # `Cache-Control: no-cache` asks for a fresh answer (which is then kept in place of the old one).
+    fresh = "no-cache" in request.headers.get("cache-control", "")
+    kept = None if fresh else answers.get(key, fingerprint)
     if kept is not None:
         return Response(kept, media_type=HAL_JSON)
     response = compute()

@@ -251,3 +251,10 @@ def test_a_kept_answer_about_a_version_not_yet_published_goes_when_it_is(brokers
     assert brokers.asked(url) == before and brokers.answers.hits == 1
     _ok(brokers.writer.post("/contracts/publish", json=publish_body("Foo", "2", "Bar", description="foo 2")))
     assert brokers.asked(url) != before
+
+
+def test_no_cache_asks_for_a_fresh_answer(brokers: Brokers) -> None:
+    brokers.asked(CAN_I_DEPLOY)
+    fresh = brokers.cached.get(CAN_I_DEPLOY, headers={"Cache-Control": "no-cache"})
+    assert fresh.status_code == 200 and brokers.answers.hits == 0
+    assert brokers.asked(CAN_I_DEPLOY)[1] == fresh.content and brokers.answers.hits == 1
