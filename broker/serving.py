@@ -112,12 +112,12 @@ def serve(settings: BrokerSettings, *, server_header: bool = True) -> None:
             if process.is_alive() and process.pid is not None:
                 os.kill(process.pid, signal.SIGTERM)
 
-    started: dict[int, float] = {}
+    started: dict[BaseProcess, float] = {}
 
     def start() -> BaseProcess:
         process = context.Process(target=_worker, args=arguments, name="broker-worker")
         process.start()
-        started[id(process)] = time.monotonic()
+        started[process] = time.monotonic()
         return process
 
     workers = [start() for _ in range(settings.workers)]
@@ -128,7 +128,7 @@ def serve(settings: BrokerSettings, *, server_header: bool = True) -> None:
             for i, process in enumerate(workers):
                 if process.is_alive() or stopping:
                     continue
-                if time.monotonic() - started[id(process)] < _STARTUP_SECONDS:
+                if time.monotonic() - started.pop(process) < _STARTUP_SECONDS:
                     # It could not start (a port, a database): another would fail the same way.
                     stop(signal.SIGTERM, None)
                     failed = f"a broker worker exited with {process.exitcode} while starting"

@@ -17,8 +17,9 @@ Which counters a write moves:
 A declaration speaks for every write of its transaction: a transaction that declares must write nothing
 beyond what it declared.
 
-Besides its own counter (scope = its id), a pacticipant has two narrower ones, moved in addition to it by
-the writes that change what a deployment question sees of it:
+Besides its own counter (scope = its id), a pacticipant has narrower ones (negative scopes, three per
+pacticipant). Two are moved, in addition to its own, by the writes that change what a deployment question
+sees of it:
 - `deployed(id)`: which of its versions are deployed or released, and what an existing version holds (a
   pact, a revision, a branch or tag published for a version that was already there). A new version moves
   only the pacticipant's own counter: nothing can be deployed from it yet.
@@ -27,7 +28,11 @@ the writes that change what a deployment question sees of it:
 A provider's for-verification answer depends on the provider's data and its consumers' (their pacts,
 versions, branches, tags, deployments; its own results and branches), so it is cached under the counters
 of the provider, of each of its consumers, and the broker-wide one (`for_provider`). A failed or repeated
-result changes none of it, so a result moves the provider's own counter only when it is a new success.
+result changes none of it, so a result moves the provider's own counter only when it is a new success;
+and a new success from a provider version of no branch and no tag (a build that only verifies) changes
+only the answers to questions that name no provider branch or tag (with one, pending and WIP end with a
+success of that branch or tag): it moves the provider's `unbranched_successes` counter instead, which only
+those answers are kept under. A branch or tag given to that version later is a write of its own.
 
 A can-i-deploy to an environment (or a matrix between versions named by number) depends on the named
 pacticipants' data and results, and of each integrated partner on what is deployed and what the deployed
@@ -60,12 +65,17 @@ def changes(session: Session, *pacticipant_ids: int) -> None:
 
 def deployed(pacticipant_id: int) -> int:
     """The scope of what a deployment question sees of a pacticipant (its deployed versions' data)."""
-    return -2 * pacticipant_id
+    return -3 * pacticipant_id
 
 
 def results(pacticipant_id: int) -> int:
     """The scope of every verification result of the pacts a pacticipant is a party to."""
-    return -2 * pacticipant_id - 1
+    return -3 * pacticipant_id - 1
+
+
+def unbranched_successes(provider_id: int) -> int:
+    """The scope of a provider's first successes from versions of no branch and no tag."""
+    return -3 * provider_id - 2
 
 
 def changes_nothing_cached(session: Session) -> None:
@@ -75,11 +85,12 @@ def changes_nothing_cached(session: Session) -> None:
 
 # The counters of a provider, of each of its consumers, and the broker-wide one, read by the provider's name
 # in one statement (a row with a NULL scope when none of them has moved yet; no row for an unknown name).
+# :unbranched, the multiplier of `unbranched_successes` (-3) or 0, adds that counter of the provider's.
 _FOR_PROVIDER = text(
     """
     WITH p AS (SELECT id FROM pacticipants WHERE name = :name)
     SELECT p.id, g.scope_id, g.generation
-    FROM p LEFT JOIN answer_generations g ON g.scope_id IN (0, p.id)
+    FROM p LEFT JOIN answer_generations g ON g.scope_id IN (0, p.id, :unbranched * p.id - 2)
     UNION ALL
     SELECT p.id, g.scope_id, g.generation
     FROM p
@@ -89,9 +100,13 @@ _FOR_PROVIDER = text(
 )
 
 
-def for_provider(session: Session, provider_name: str) -> Fingerprint | None:
-    """What a for-verification answer for this provider is computed under; None for an unknown provider."""
-    rows = session.execute(_FOR_PROVIDER, {"name": provider_name}).all()
+def for_provider(session: Session, provider_name: str, *, pending_on_any_success: bool) -> Fingerprint | None:
+    """What a for-verification answer for this provider is computed under; None for an unknown provider.
+    `pending_on_any_success`: the question names no provider branch or tag, so any success ends a pact's
+    pending status, also from a version of no branch and no tag (`unbranched_successes`)."""
+    # Otherwise 0 * id - 2 = -2: no scope (ids are positive, so every counter of a pacticipant is <= -3).
+    unbranched = -3 if pending_on_any_success else 0
+    rows = session.execute(_FOR_PROVIDER, {"name": provider_name, "unbranched": unbranched}).all()
     if not rows:
         return None
     return tuple(sorted({(scope, generation) for _, scope, generation in rows if scope is not None}))
@@ -105,9 +120,9 @@ _FOR_DEPLOYMENT_QUESTION = text(
     scopes AS (
         SELECT 0 AS scope_id
         UNION ALL SELECT id FROM named
-        UNION ALL SELECT -2 * id - 1 FROM named
-        UNION ALL SELECT -2 * i.provider_id FROM integrations i JOIN named n ON i.consumer_id = n.id
-        UNION ALL SELECT -2 * i.consumer_id FROM integrations i JOIN named n ON i.provider_id = n.id
+        UNION ALL SELECT -3 * id - 1 FROM named
+        UNION ALL SELECT -3 * i.provider_id FROM integrations i JOIN named n ON i.consumer_id = n.id
+        UNION ALL SELECT -3 * i.consumer_id FROM integrations i JOIN named n ON i.provider_id = n.id
     )
     SELECT (SELECT count(*) FROM named), g.scope_id, g.generation
     FROM (SELECT 1) AS one

@@ -60,7 +60,15 @@ def _answer(
     """The answer kept from an earlier request when nothing it is made of has changed since (the counters
     are read before anything else, see `generations`); otherwise computed, and kept."""
     now = datetime.now(UTC)
-    fingerprint = generations.for_provider(session, provider) if answers.enabled else None
+    # As `parse` reads them: any string is a branch; tags when the list is not empty.
+    on_any_success = not isinstance(body.get("providerVersionBranch"), str) and not body.get(
+        "providerVersionTags"
+    )
+    fingerprint = (
+        generations.for_provider(session, provider, pending_on_any_success=on_any_success)
+        if answers.enabled
+        else None
+    )
     if fingerprint is None:  # no cache, or a provider unknown when the counters were read (mostly a 404)
         return _compute(provider, body, session, urls, deprecated, now)
     key = (provider, urls.base, deprecated, _canonical(body), wip_verified_cutoff(now))

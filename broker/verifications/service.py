@@ -85,7 +85,11 @@ def _count_for_cached_answers(session: Session, values: dict[str, Any], version_
     # The cut-off of this minute's kept answers; those of earlier minutes are older, so still covered.
     since = wip_verified_cutoff(datetime.now(UTC))
     if values["success"] and (version_created or not repository.succeeded_before(session, values, since)):
-        generations.changes(session, values["provider_id"])
+        # A version this result created has no branch or tag yet.
+        if version_created or not versions.has_branch_or_tags(session, values["provider_version_id"]):
+            generations.changes(session, generations.unbranched_successes(values["provider_id"]))
+        else:
+            generations.changes(session, values["provider_id"])
 
 
 def publish(

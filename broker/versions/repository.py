@@ -137,6 +137,15 @@ def add_tags(session: Session, version: Version, names: Sequence[str]) -> set[st
     return {row.name for row in session.execute(_INSERT_TAG(session), params)}
 
 
+_HAS_BRANCH_OR_TAGS = text(
+    "SELECT 1 FROM branch_versions WHERE version_id = :v UNION ALL SELECT 1 FROM tags WHERE version_id = :v"
+)
+
+
+def has_branch_or_tags(session: Session, version_id: int) -> bool:
+    return session.execute(_HAS_BRANCH_OR_TAGS, {"v": version_id}).first() is not None
+
+
 def find_tag(session: Session, version_id: int, name: str) -> Tag | None:
     return session.get(Tag, (version_id, name))
 

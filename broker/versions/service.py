@@ -39,6 +39,10 @@ def find_or_create(
     return version, created
 
 
+def has_branch_or_tags(session: Session, version_id: int) -> bool:
+    return repository.has_branch_or_tags(session, version_id)
+
+
 def ensure(
     session: Session,
     pacticipant: Pacticipant,

@@ -301,3 +301,32 @@ def test_no_stale_answer_survives_writes_racing_reads(
     finally:
         done.set()
         live.stop()
+
+
+NO_BRANCH = {"includePendingStatus": True}  # pending until any success
+TAGGED = {"providerVersionTags": ["t"], "includePendingStatus": True}  # pending until a success tagged t
+
+
+def test_a_success_from_a_build_of_no_branch_or_tag_changes_only_questions_naming_neither(
+    brokers: Brokers,
+) -> None:
+    """A provider build that only verifies (its version has no branch and no tag) ends pending status only
+    for questions that name no provider branch or tag: those answers go, the main-branch one is kept."""
+    on_main, on_nothing = brokers.asked(), brokers.asked(NO_BRANCH)
+    url = _results_url(brokers.writer, "C1", "1")
+    _ok(brokers.writer.post(url, json={"success": True, "providerApplicationVersion": "p9"}))
+    hits = brokers.answers.hits
+    assert brokers.asked() == on_main
+    assert brokers.answers.hits == hits + 1
+    assert brokers.asked(NO_BRANCH) != on_nothing
+
+
+def test_a_success_from_a_tagged_version_changes_the_questions_naming_its_tag(brokers: Brokers) -> None:
+    """A version that already has a tag (or a branch) when its first success comes moves the provider's
+    own counter: every answer of the provider is computed again."""
+    _ok(brokers.writer.put("/pacticipants/Bar/versions/pt/tags/t"))
+    before = brokers.asked(TAGGED)
+    assert brokers.asked(TAGGED) == before
+    url = _results_url(brokers.writer, "C1", "1")
+    _ok(brokers.writer.post(url, json={"success": True, "providerApplicationVersion": "pt"}))
+    assert brokers.asked(TAGGED) != before
