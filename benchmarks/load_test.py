@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         help="requests/s the users offer together, at random times (default: none, each user sends its "
         "next request as soon as the last is answered)",
     )
-    parser.add_argument("--broker-workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--broker-workers", type=int, default=2, help="worker processes (broker.serving)")
     parser.add_argument(
         "--broker-threads",
         type=int,
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     pace = f" offering {args.rate:g} req/s" if args.rate else " without pause"
     print(
         f"\n{args.users} virtual users{pace}, {elapsed:.1f} s, "
-        f"broker: {args.broker_workers} uvicorn worker(s) x "
+        f"broker: {args.broker_workers} worker(s) x "
         f"{args.broker_threads or BrokerSettings.model_fields['threads'].default} thread(s), "
         f"generator: 1 process (uvloop + benchmarks.http_driver) using {generator_cpu:.1f} CPU-s "
         f"({generator_cpu / elapsed:.0%} of one core)"
