@@ -36,9 +36,12 @@ _STARTUP_SECONDS = 5.0  # a worker that ends sooner never served: it is not rest
 BALANCED_SOCKETS = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
@@ -50,8 +53,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _check_port_free(host: str, port: int) -> None:
     """Sockets with SO_REUSEPORT share a port with any other such socket of the same user: a second broker
     started on a port in use would quietly take half its connections. A plain bind fails instead."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))

@@ -63,19 +63,33 @@ def changes(session: Session, *pacticipant_ids: int) -> None:
     session.info.setdefault(_DECLARED, set()).update(pacticipant_ids)
 
 
+# A pacticipant's narrower counters: scope -3 * id - kind (ids are positive, so none is 0, an id, or -1/-2).
+_KINDS = 3
+_DEPLOYED, _RESULTS, _UNBRANCHED = range(_KINDS)
+
+
+def _narrow(kind: int, pacticipant_id: int) -> int:
+    return -_KINDS * pacticipant_id - kind
+
+
+def _narrow_sql(kind: int, id_column: str) -> str:
+    """`_narrow` in SQL, for the statements that find the scopes by name."""
+    return f"-{_KINDS} * {id_column} - {kind}"
+
+
 def deployed(pacticipant_id: int) -> int:
     """The scope of what a deployment question sees of a pacticipant (its deployed versions' data)."""
-    return -3 * pacticipant_id
+    return _narrow(_DEPLOYED, pacticipant_id)
 
 
 def results(pacticipant_id: int) -> int:
     """The scope of every verification result of the pacts a pacticipant is a party to."""
-    return -3 * pacticipant_id - 1
+    return _narrow(_RESULTS, pacticipant_id)
 
 
 def unbranched_successes(provider_id: int) -> int:
     """The scope of a provider's first successes from versions of no branch and no tag."""
-    return -3 * provider_id - 2
+    return _narrow(_UNBRANCHED, provider_id)
 
 
 def changes_nothing_cached(session: Session) -> None:
@@ -85,12 +99,13 @@ def changes_nothing_cached(session: Session) -> None:
 
 # The counters of a provider, of each of its consumers, and the broker-wide one, read by the provider's name
 # in one statement (a row with a NULL scope when none of them has moved yet; no row for an unknown name).
-# :unbranched, the multiplier of `unbranched_successes` (-3) or 0, adds that counter of the provider's.
+# :unbranched adds the provider's `unbranched_successes` counter.
 _FOR_PROVIDER = text(
-    """
+    f"""
     WITH p AS (SELECT id FROM pacticipants WHERE name = :name)
     SELECT p.id, g.scope_id, g.generation
-    FROM p LEFT JOIN answer_generations g ON g.scope_id IN (0, p.id, :unbranched * p.id - 2)
+    FROM p LEFT JOIN answer_generations g
+        ON g.scope_id IN (0, p.id) OR (:unbranched AND g.scope_id = {_narrow_sql(_UNBRANCHED, "p.id")})
     UNION ALL
     SELECT p.id, g.scope_id, g.generation
     FROM p
@@ -104,9 +119,8 @@ def for_provider(session: Session, provider_name: str, *, pending_on_any_success
     """What a for-verification answer for this provider is computed under; None for an unknown provider.
     `pending_on_any_success`: the question names no provider branch or tag, so any success ends a pact's
     pending status, also from a version of no branch and no tag (`unbranched_successes`)."""
-    # Otherwise 0 * id - 2 = -2: no scope (ids are positive, so every counter of a pacticipant is <= -3).
-    unbranched = -3 if pending_on_any_success else 0
-    rows = session.execute(_FOR_PROVIDER, {"name": provider_name, "unbranched": unbranched}).all()
+    params = {"name": provider_name, "unbranched": pending_on_any_success}
+    rows = session.execute(_FOR_PROVIDER, params).all()
     if not rows:
         return None
     return tuple(sorted({(scope, generation) for _, scope, generation in rows if scope is not None}))
@@ -115,14 +129,16 @@ def for_provider(session: Session, provider_name: str, *, pending_on_any_success
 # The counters a deployment question is computed under (see the module's docstring), read by the named
 # pacticipants' names in one statement: how many of the names exist, then each counter that has moved.
 _FOR_DEPLOYMENT_QUESTION = text(
-    """
+    f"""
     WITH named AS (SELECT id FROM pacticipants WHERE name IN :names),
     scopes AS (
         SELECT 0 AS scope_id
         UNION ALL SELECT id FROM named
-        UNION ALL SELECT -3 * id - 1 FROM named
-        UNION ALL SELECT -3 * i.provider_id FROM integrations i JOIN named n ON i.consumer_id = n.id
-        UNION ALL SELECT -3 * i.consumer_id FROM integrations i JOIN named n ON i.provider_id = n.id
+        UNION ALL SELECT {_narrow_sql(_RESULTS, "id")} FROM named
+        UNION ALL SELECT {_narrow_sql(_DEPLOYED, "i.provider_id")}
+            FROM integrations i JOIN named n ON i.consumer_id = n.id
+        UNION ALL SELECT {_narrow_sql(_DEPLOYED, "i.consumer_id")}
+            FROM integrations i JOIN named n ON i.provider_id = n.id
     )
     SELECT (SELECT count(*) FROM named), g.scope_id, g.generation
     FROM (SELECT 1) AS one

@@ -26,7 +26,7 @@ from broker.api.matrix import nested_query
 from broker.errors import ValidationFailed
 from broker.pacts.metadata import encode as encode_metadata
 from broker.verifiable_pacts.messages import VerifiablePact, VerifiablePactMessages, build_notices
-from broker.verifiable_pacts.query import body_from_query_string, parse
+from broker.verifiable_pacts.query import body_from_query_string, parse, pending_on_any_success
 from broker.verifiable_pacts.repository import wip_verified_cutoff
 from broker.verifiable_pacts.service import VerifiablePactsService
 
@@ -60,12 +60,8 @@ def _answer(
     """The answer kept from an earlier request when nothing it is made of has changed since (the counters
     are read before anything else, see `generations`); otherwise computed, and kept."""
     now = datetime.now(UTC)
-    # As `parse` reads them: any string is a branch; tags when the list is not empty.
-    on_any_success = not isinstance(body.get("providerVersionBranch"), str) and not body.get(
-        "providerVersionTags"
-    )
     fingerprint = (
-        generations.for_provider(session, provider, pending_on_any_success=on_any_success)
+        generations.for_provider(session, provider, pending_on_any_success=pending_on_any_success(body))
         if answers.enabled
         else None
     )

@@ -64,19 +64,20 @@ class MatrixQuery(BaseModel):
         tag reaches versions a new build or tag can change, which those counters do not follow: None."""
         if self.latest or self.tag or self.main_branch:
             return None
-        named = [s.pacticipant_name for s in self.selectors]
-        if not self.selectors or not all(
+        named = [
             s.pacticipant_name
+            for s in self.selectors
+            if s.pacticipant_name
             and s.version
             and not (s.latest or s.tag or s.branch or s.environment or s.main_branch)
-            for s in self.selectors
-        ):
+        ]
+        if not named or len(named) < len(self.selectors):
             return None
         if not self.environment and len(set(named)) < 2:
             return None
         if not all(s.all_for_pacticipant() for s in self.ignore_selectors):
             return None
-        return [name for name in named if name]
+        return named
 
 
 def _leading_int(text: str) -> int:

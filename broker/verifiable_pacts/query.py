@@ -275,6 +275,18 @@ def validate(body: Any, environment_exists: Callable[[str], bool]) -> dict[str, 
     return errors
 
 
+def _provider_branch(body: dict[str, Any]) -> str | None:
+    branch = body.get("providerVersionBranch")
+    return branch if isinstance(branch, str) else None
+
+
+def pending_on_any_success(body: dict[str, Any]) -> bool:
+    """Whether the question names no provider branch and no provider tag, read as `parse` reads them (any
+    string is a branch; tags when the list is not empty), on a body not validated yet: then any
+    successful verification ends a pact's pending status."""
+    return _provider_branch(body) is None and not body.get("providerVersionTags")
+
+
 def parse(body: dict[str, Any]) -> PactsForVerificationQuery:
     """Normalise a validated body into the selectors the repository runs."""
     branch = body.get("providerVersionBranch")
@@ -311,7 +323,7 @@ def parse(body: dict[str, Any]) -> PactsForVerificationQuery:
             selectors.append(Selector(**base))
     pending = body.get("includePendingStatus", True)
     return PactsForVerificationQuery(
-        provider_version_branch=branch if isinstance(branch, str) else None,
+        provider_version_branch=_provider_branch(body),
         provider_version_tags=list(body.get("providerVersionTags") or []),
         consumer_version_selectors=selectors,
         include_pending_status=pending is True or pending == "true",
