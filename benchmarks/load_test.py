@@ -55,6 +55,8 @@ MIX = {
     "publish contract": 0.20,
     "record deployment": 0.05,
 }
+# Not in the mix; `--only heartbeat` measures the HTTP stack's own cost per request, the floor under the rest.
+FLOOR = {"heartbeat": 1.0}
 
 
 def operations(
@@ -66,6 +68,7 @@ def operations(
         "can-i-deploy": shapes.can_i_deploy(known),
         "publish contract": shapes.publish(known, run, branches=branches),
         "record deployment": shapes.record_deployment(known, env_uuid),
+        "heartbeat": shapes.heartbeat,
     }
 
 
@@ -77,6 +80,7 @@ async def drive(
     max_requests: int,
     seed_value: int,
     rate: float | None = None,
+    mix: dict[str, float] = MIX,
 ) -> tuple[dict[str, list[float]], dict[str, int], dict[str, int], float]:
     """Runs `users` virtual users until `duration` seconds pass or `max_requests` were sent.
 
@@ -88,8 +92,8 @@ async def drive(
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     kinds: dict[str, int] = defaultdict(int)  # "operation: status or exception" -> count
-    names = list(MIX)
-    weights = [MIX[n] for n in names]
+    names = list(mix)
+    weights = [mix[n] for n in names]
     sent = 0
     counters: dict[str, int] = defaultdict(int)
     deadline = time.perf_counter() + duration
@@ -200,7 +204,15 @@ def main(argv: list[str] | None = None) -> None:
         help="publish over N branches in turn (default: 20 in a row on one branch: every concurrent "
         "publication then queues on that branch head's row lock on PostgreSQL)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[*MIX, *FLOOR],
+        help="send only this operation (repeatable; the mix's weights among those named): with the broker "
+        "CPU per request, what one operation costs under load",
+    )
     args = parser.parse_args(argv)
+    mix = {name: {**MIX, **FLOOR}[name] for name in args.only} if args.only else MIX
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     with throwaway_database(args.backend) as url:
         known = seed(url, DatasetSpec().scaled(args.scale))
@@ -220,13 +232,14 @@ def main(argv: list[str] | None = None) -> None:
                     args.max_requests,
                     7,
                     args.rate,
+                    mix,
                 )
             )
             broker_cpu += broker.cpu_seconds()
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     generator_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    per_op = {name: summarise(latencies[name], errors[name], elapsed) for name in MIX}
-    everything = [x for name in MIX for x in latencies[name]]
+    per_op = {name: summarise(latencies[name], errors[name], elapsed) for name in mix}
+    everything = [x for name in mix for x in latencies[name]]
     total = summarise(everything, sum(errors.values()), elapsed)
     print()
     print(f"{'operation':<22}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>9}")
@@ -245,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     # Less sensitive than latency to how busy the machine is: what a request of this mix costs the broker.
     cpu_per_request_ms = broker_cpu * 1000 / max(total["requests"], 1)
-    print(f"broker CPU: {broker_cpu:.1f} s, {cpu_per_request_ms:.1f} ms per request")
+    print(f"broker CPU: {broker_cpu:.1f} s, {cpu_per_request_ms:.2f} ms per request")
     if kinds:
         print("errors: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     lines = verdicts(total)

@@ -6,16 +6,17 @@ latest pact between Foo and Bar is verified (green), failed (red) or not yet ver
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from broker.api.deps import DbSession
+from broker.api.routing import Router
 from broker.pacticipants import repository as pacticipant_repo
 from broker.pacts import repository as pact_repo
 from broker.verifications import repository as verification_repo
 
-router = APIRouter()
+router = Router()
 
 PAIR = "/pacts/provider/{provider}/consumer/{consumer}"
 SHIELDS = "https://img.shields.io/badge"

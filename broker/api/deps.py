@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
+from functools import partial, wraps
 from typing import Annotated, Any
 
 import anyio
@@ -53,12 +53,44 @@ async def request_session(
     The end runs outside the endpoints' limiter (`settings.threads`), as FastAPI's own dependency exits do:
     a commit must never wait for a token held by an endpoint that waits for this commit's lock (SQLite)."""
     session = open_session(request.app.state.session_factory, write=write, autocommit=autocommit)
+    session.info[_REQUEST_SESSION] = True
     try:
         yield session
     except BaseException:
-        await _in_worker(partial(finish_session, session, commit=False))
+        if session.info.pop(_REQUEST_SESSION, False):
+            await _in_worker(partial(finish_session, session, commit=False))
         raise
-    await _in_worker(partial(finish_session, session, commit=True))
+    # Usually a sync endpoint has ended it already, in its own thread (`finishing_sessions`).
+    if session.info.pop(_REQUEST_SESSION, False):
+        await _in_worker(partial(finish_session, session, commit=True))
+
+
+# Marks a request's session until it is ended, by the endpoint's thread or by the dependency's exit.
+_REQUEST_SESSION = "broker.request_session"
+
+
+def finishing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A sync endpoint that ends the request's sessions it was handed (commit when it returns, rollback
+    when it raises) in its own worker thread, before its response is sent: a thread hop per request fewer
+    than the dependency's exit (~0.14 ms of CPU each under load). Sessions it was not handed are ended by
+    the dependency as before. Its responses are built before it returns (HalResponse, JSONResponse)."""
+
+    @wraps(endpoint)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        sessions = [v for v in kwargs.values() if isinstance(v, Session) and v.info.get(_REQUEST_SESSION)]
+        try:
+            result = endpoint(*args, **kwargs)
+        except BaseException:
+            for session in sessions:
+                session.info.pop(_REQUEST_SESSION, None)
+                finish_session(session, commit=False)
+            raise
+        for session in sessions:
+            session.info.pop(_REQUEST_SESSION, None)
+            finish_session(session, commit=True)
+        return result
+
+    return call
 
 
 async def _in_worker(work: Callable[[], None]) -> None:

@@ -3,18 +3,19 @@ released_version*.rb, currently_deployed_versions_for_environment.rb)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from broker.api import decorators
 from broker.api.deps import DbSession, JsonBody, OptionalJsonBody, UrlBuilder
 from broker.api.hal import HalResponse, link
+from broker.api.routing import Router
 from broker.deployments import repository as deployment_repo
 from broker.deployments import service as deployments
 from broker.environments import service as environments
 from broker.pacticipants import service as pacticipants
 from broker.versions import service as versions
 
-router = APIRouter()
+router = Router()
 
 
 # --- environments -----------------------------------------------------------------------------------

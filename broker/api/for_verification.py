@@ -14,15 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from broker.answer_cache import generations
 from broker.answer_cache.store import AnswerStore
-from broker.api.deps import ReadTransaction, UrlBuilder, read_json_object
+from broker.api.deps import ReadTransaction, UrlBuilder, finishing_sessions, read_json_object
 from broker.api.hal import HAL_JSON, HalResponse, Urls, link
 from broker.api.matrix import nested_query
+from broker.api.routing import Router
 from broker.errors import ValidationFailed
 from broker.pacts.metadata import encode as encode_metadata
 from broker.verifiable_pacts.messages import VerifiablePact, VerifiablePactMessages, build_notices
@@ -30,7 +31,7 @@ from broker.verifiable_pacts.query import body_from_query_string, parse, pending
 from broker.verifiable_pacts.repository import wip_verified_cutoff
 from broker.verifiable_pacts.service import VerifiablePactsService
 
-router = APIRouter(tags=["pacts for verification"])
+router = Router(tags=["pacts for verification"])
 
 PATH = "/pacts/provider/{provider}/for-verification"
 
@@ -42,7 +43,16 @@ async def post_pacts_for_verification(
     body = await read_json_object(request, allow_empty=True)
     # The SQL and JSON work runs in the threadpool like every sync endpoint: on the event loop it would
     # stall every other request of this worker (and, under load, deadlock against the connection pool).
-    return await run_in_threadpool(_answer, provider, body, session, urls, False, request.app.state.answers)
+    # There it ends the session too, as sync endpoints do (`finishing_sessions`).
+    return await run_in_threadpool(
+        _answer_ending_session,
+        provider=provider,
+        body=body,
+        session=session,
+        urls=urls,
+        deprecated=False,
+        answers=request.app.state.answers,
+    )
 
 
 @router.get(PATH)
@@ -74,6 +84,9 @@ def _answer(
     response = _compute(provider, body, session, urls, deprecated, now)
     answers.put(key, fingerprint, bytes(response.body))
     return response
+
+
+_answer_ending_session = finishing_sessions(_answer)
 
 
 def _canonical(body: dict[str, Any]) -> bytes:

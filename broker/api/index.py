@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from broker.api.deps import UrlBuilder
 from broker.api.hal import HalResponse, link
 from broker.api.integrations import router as integrations_router
+from broker.api.routing import Router
 
-router = APIRouter()
+router = Router()
 # The broker-wide resources the index links to (pb:integrations, pb:metrics) ride along with it.
 router.include_router(integrations_router)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from sqlalchemy import func, select
 
 from broker.api.deps import DbSession, UrlBuilder
 from broker.api.hal import HalResponse, link, timestamp
+from broker.api.routing import Router
 from broker.db.models import (
     DeployedVersion,
     Environment,
@@ -21,7 +22,7 @@ from broker.db.models import (
 from broker.integrations import service as integrations
 from broker.pacticipants import service as pacticipants
 
-router = APIRouter()
+router = Router()
 
 
 @router.get("/integrations")

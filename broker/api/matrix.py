@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from broker.answer_cache.store import AnswerStore
 from broker.api.deps import DbSession, UrlBuilder
 from broker.api.hal import HAL_JSON, HalResponse, Urls, link, timestamp
 from broker.api.rack_query import RackQueryError, parse_nested_query
+from broker.api.routing import Router
 from broker.errors import NotFound, ValidationFailed
 from broker.matrix.query import (
     MatrixQuery,
@@ -37,7 +38,7 @@ from broker.matrix.service import MatrixAnswer, MatrixService
 from broker.matrix.summary import VersionDetails
 from broker.pacts.metadata import encode as encode_metadata
 
-router = APIRouter(tags=["matrix"])
+router = Router(tags=["matrix"])
 
 
 def nested_query(request: Request) -> dict[str, Any]:

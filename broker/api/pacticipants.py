@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from broker.api import decorators
 from broker.api.deps import DbSession, JsonBody, OptionalJsonBody, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link, timestamp
 from broker.api.pagination import Page, page_from
+from broker.api.routing import Router
 from broker.db.models import BranchVersion, Pacticipant, Version, utcnow
 from broker.deployments import repository as deployment_repo
 from broker.environments import service as environments
@@ -23,7 +24,7 @@ from broker.pacts import repository as pact_repo
 from broker.versions import repository as version_repo
 from broker.versions import service as versions
 
-router = APIRouter()
+router = Router()
 PageParam = Annotated[Page, Depends(page_from)]
 
 

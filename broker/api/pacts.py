@@ -3,13 +3,14 @@ latest_pact.rb, pact_version.rb, provider_pacts.rb, latest_pacts.rb)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from sqlalchemy.orm import Session
 
 from broker.api import decorators
 from broker.api.badges import router as badges_router
 from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
 from broker.api.hal import HalResponse, Urls
+from broker.api.routing import Router
 from broker.api.webhooks import Settings as WebhookSettings
 from broker.db.models import Pacticipant
 from broker.errors import NotFound, ValidationFailed
@@ -21,7 +22,7 @@ from broker.pacts.repository import PactRow
 from broker.publishing import service as publishing
 from broker.versions import service as versions
 
-router = APIRouter()
+router = Router()
 # Badges first: `/latest/badge` must not be taken for the pact tagged "badge".
 router.include_router(badges_router)
 

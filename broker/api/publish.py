@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from broker.api.decorators import pact_title
 from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
 from broker.api.hal import HalResponse, Urls, link
+from broker.api.routing import Router
 from broker.api.webhooks import Settings as WebhookSettings
 from broker.publishing import service as publishing
 from broker.publishing.service import PublishResult
 from broker.webhooks.service import Triggered
 
-router = APIRouter()
+router = Router()
 
 
 def _notices(urls: Urls, result: PublishResult) -> list[dict[str, str]]:

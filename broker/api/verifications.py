@@ -3,11 +3,10 @@ latest_verifications_for_consumer_version.rb)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from broker.api import decorators
 from broker.api.deps import DbSession, JsonBody, UrlBuilder
 from broker.api.hal import HalResponse, link
+from broker.api.routing import Router
 from broker.api.webhooks import Settings as WebhookSettings
 from broker.errors import ValidationFailed
 from broker.pacticipants import service as pacticipants
@@ -18,7 +17,7 @@ from broker.verifications import repository as verification_repo
 from broker.verifications import service as verifications
 from broker.versions import service as versions
 
-router = APIRouter()
+router = Router()
 
 PACT_VERSION = "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}"
 

@@ -19,11 +19,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from broker.api.deps import DbSession, JsonBody, UrlBuilder, request_session
 from broker.api.hal import HalResponse, Urls, link, timestamp, with_timestamps
+from broker.api.routing import Router
 from broker.db.models import Pacticipant
 from broker.errors import NotFound
 from broker.webhooks import repository
@@ -34,7 +35,7 @@ from broker.webhooks.repository import WebhookRecord
 from broker.webhooks.settings import WebhookSettings
 from broker.webhooks.validation import render_with_placeholder
 
-router = APIRouter()
+router = Router()
 
 Json = dict[str, Any]
 SECRET = "**********"
