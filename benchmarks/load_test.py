@@ -41,7 +41,7 @@ from benchmarks import shapes
 from benchmarks.broker_bench import RESULTS_DIR, environment_uuid, percentile
 from benchmarks.dataset import DatasetSpec, KnownAnswers, seed
 from benchmarks.http_driver import Connection, HttpError
-from benchmarks.server import broker_process, throwaway_database
+from benchmarks.server import broker_process, machine_cpu_seconds, throwaway_database
 from broker.settings import BrokerSettings
 
 SLO_P95_MS, SLO_P99_MS, SLO_ERROR_RATE = 500.0, 1000.0, 0.01
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
             run = f"load-{int(time.time())}"
             cpu_before = resource.getrusage(resource.RUSAGE_SELF)
             broker_cpu = -broker.cpu_seconds()
+            machine_cpu = -machine_cpu_seconds()
             latencies, errors, kinds, elapsed = uvloop.run(
                 drive(
                     broker.url,
@@ -236,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
             broker_cpu += broker.cpu_seconds()
+            machine_cpu += machine_cpu_seconds()
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     generator_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     per_op = {name: summarise(latencies[name], errors[name], elapsed) for name in mix}
@@ -259,6 +261,13 @@ def main(argv: list[str] | None = None) -> None:
     # Less sensitive than latency to how busy the machine is: what a request of this mix costs the broker.
     cpu_per_request_ms = broker_cpu * 1000 / max(total["requests"], 1)
     print(f"broker CPU: {broker_cpu:.1f} s, {cpu_per_request_ms:.2f} ms per request")
+    # The database server's share (PostgreSQL's processes) and whether the machine was the limit.
+    rest = max(machine_cpu - broker_cpu - generator_cpu, 0.0)
+    rest_per_request = rest * 1000 / max(total["requests"], 1)
+    print(
+        f"machine CPU: {machine_cpu / elapsed:.2f} of {os.cpu_count()} cores busy; besides the broker and "
+        f"the generator {rest:.1f} s, {rest_per_request:.2f} ms per request"
+    )
     if kinds:
         print("errors: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     lines = verdicts(total)
@@ -275,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         "generator_cpu_s": round(generator_cpu, 1),
         "broker_cpu_s": round(broker_cpu, 1),
         "broker_cpu_ms_per_request": round(cpu_per_request_ms, 2),
+        "machine_cpu_s": round(machine_cpu, 1),
         "operations": per_op,
         "total": total,
         "errors": kinds,

@@ -67,6 +67,18 @@ def cpu_seconds(pid: int) -> float:
     return sum(used.get(p, 0.0) for p in tree)
 
 
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine so far, every core (Linux /proc/stat), or 0.0 elsewhere: with
+    the broker's and the generator's own, what the rest (the database server) took."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
+
+
 @dataclass(frozen=True)
 class RunningBroker:
     url: str

@@ -195,7 +195,7 @@ def publish(
     if request.build_url is not None and version.build_url != request.build_url:
         version.build_url = request.build_url
     if request.branch:
-        versions.add_to_branch(session, consumer, version, request.branch)
+        versions.add_to_branch(session, consumer, version, request.branch, version_is_new=created)
     versions.add_tags(session, consumer, version, request.tags)
     result = PublishResult(consumer, version, created, request)
     conflicts: list[Conflict] = []

@@ -48,11 +48,13 @@ _REBUILD = (
 )
 
 
-def refresh_branch(session: Session, branch_id: int) -> None:
+def refresh_branch(session: Session, branch_id: int, *, head_has_pacts: bool = True) -> None:
     """The branch's head has moved: its rows now point at the pacts of the new head (none yet, for a
-    version just created)."""
+    version created in this transaction: the caller says so with `head_has_pacts=False`, sparing the
+    insert that would find nothing)."""
     session.execute(_DELETE_BRANCH, {"branch_id": branch_id})
-    session.execute(_INSERT_BRANCH, {"branch_id": branch_id})
+    if head_has_pacts:
+        session.execute(_INSERT_BRANCH, {"branch_id": branch_id})
 
 
 def point_heads_at_pact(session: Session, consumer_version_id: int, provider_id: int) -> None:

@@ -78,11 +78,21 @@ def add_tag(session: Session, pacticipant: Pacticipant, version: Version, tag: s
 
 
 def add_to_branch(
-    session: Session, pacticipant: Pacticipant, version: Version, branch_name: str
+    session: Session,
+    pacticipant: Pacticipant,
+    version: Version,
+    branch_name: str,
+    *,
+    version_is_new: bool = False,
 ) -> tuple[BranchVersion, bool]:
+    """`version_is_new`: the version was created in this transaction, so it has no pact yet."""
     check_name("branch", branch_name, "branch name")
-    branch_id = repository.find_or_create_branch(session, pacticipant.id, branch_name)
-    result = repository.add_to_branch(session, version, branch_id, branch_name)
+    result = repository.add_to_existing_branch(session, version, branch_name, version_is_new=version_is_new)
+    if result is None:  # a new branch, or the version is on it already
+        branch_id = repository.find_or_create_branch(session, pacticipant.id, branch_name)
+        result = repository.add_to_branch(
+            session, version, branch_id, branch_name, version_is_new=version_is_new
+        )
     pacticipants.maybe_set_main_branch(pacticipant, branch_name)
     return result
 

@@ -81,12 +81,26 @@ def test_the_stored_pacts_of_branch_heads_follow_every_write(broker_app: FastAPI
     assert _same(broker_app) == {("main", "P1", "2"), ("feature-x", "P1", "3")}
     assert _rows(broker_app, STORED) != before
 
+    # A version that has a pact already is published with another provider onto a new branch: that
+    # branch's head brings both (a version the publication creates would have none to bring), and the
+    # branch it headed already gets the new one.
+    _ok(publish("/contracts/publish", json=publish_body("C", "3", "P2", branch="feature-z")))
+    assert {r for r in _same(broker_app) if r[2] == "3"} == {
+        ("feature-x", "P1", "3"),
+        ("feature-x", "P2", "3"),
+        ("feature-z", "P1", "3"),
+        ("feature-z", "P2", "3"),
+    }
+
     # An old version starts a branch (it heads it), and then gets a pact with a third provider.
     _ok(client.put("/pacticipants/C/branches/feature-y/versions/1", json={}))
     _ok(publish("/contracts/publish", json=publish_body("C", "1", "P3", branch=None)))
     assert _same(broker_app) == {
         ("main", "P1", "2"),
         ("feature-x", "P1", "3"),
+        ("feature-x", "P2", "3"),
+        ("feature-z", "P1", "3"),
+        ("feature-z", "P2", "3"),
         ("feature-y", "P1", "1"),
         ("feature-y", "P2", "1"),
         ("feature-y", "P3", "1"),
