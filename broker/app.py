@@ -16,6 +16,7 @@ from broker.api import ROUTERS
 from broker.api.errors import install_error_handlers
 from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHeader
 from broker.api.routing import index_routes
+from broker.db.checkpoints import WalCheckpointer, sqlite_file
 from broker.db.engine import ensure_sqlite_directory, make_engine, make_session_factory
 from broker.db.migrate import upgrade
 from broker.settings import BrokerSettings
@@ -45,8 +46,16 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         # The limiter belongs to the serving event loop, so it is set here rather than at import.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         gc.set_threshold(*_GC_THRESHOLDS)
-        yield
-        engine.dispose()
+        database_file = sqlite_file(engine)
+        checkpointer = app.state.checkpointer = WalCheckpointer(database_file) if database_file else None
+        if checkpointer is not None:
+            checkpointer.start()
+        try:
+            yield
+        finally:
+            if checkpointer is not None:
+                checkpointer.stop()
+            engine.dispose()
 
     app = FastAPI(
         title="TracSeq Pact Broker", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None

@@ -30,6 +30,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # connection's own cache, made 32 MB for them.
 SQLITE_MMAP_BYTES = 1 << 30
 SQLITE_CACHE_KIB = 32 * 1024
+# A request's commit checkpoints the WAL only past this many pages (~40 MB); below it the broker's
+# background thread does (`broker.db.checkpoints`). Engines without that thread (the CLI, bulk seeding)
+# still keep the WAL bounded by it.
+SQLITE_FALLBACK_CHECKPOINT_PAGES = 10_000
 # Execution option a write session sets so its SQLite transaction begins IMMEDIATE.
 _IMMEDIATE = "broker_begin_immediate"
 _HOLDS_WRITE_LOCK = "broker_holds_write_lock"
@@ -98,6 +102,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_FALLBACK_CHECKPOINT_PAGES}")
         cursor.close()
 
     # Writers queue on a lock before BEGIN IMMEDIATE: a waiting writer gets the turn as soon as the previous
