@@ -5,11 +5,10 @@
 
 Each virtual user loops over what CI pipelines do, weighted like a real fleet: fetch pacts for
 verification, publish verification results, publish contracts, ask can-i-deploy, record a deployment.
-The broker is seeded (`benchmarks.dataset`) and runs as the image runs it (`broker.serving`) on 127.0.0.1
-only (`--broker-workers`, `--broker-threads`; default the image's 3 workers of 1 request each); the load
-generator is this one process (one uvloop event loop, one kept-alive connection per virtual user through
-`benchmarks.http_driver`, ~0.15 ms of CPU per request where httpx takes ~1 ms: on 2 cores the generator's
-CPU is taken from the broker). Printed:
+The broker is seeded (`benchmarks.dataset`) and runs in a uvicorn subprocess on 127.0.0.1 only
+(`--broker-workers`, default 2: one per core); the load generator is this one process (one uvloop event
+loop, one kept-alive connection per virtual user through `benchmarks.http_driver`, ~0.15 ms of CPU per
+request where httpx takes ~1 ms: on 2 cores the generator's CPU is taken from the broker). Printed:
 throughput, p50/p95/p99 and error rate per operation and overall, the generator's own CPU use, and the
 verdict against
 
@@ -43,6 +42,7 @@ from benchmarks.broker_bench import RESULTS_DIR, environment_uuid, percentile
 from benchmarks.dataset import DatasetSpec, KnownAnswers, seed
 from benchmarks.http_driver import Connection, HttpError
 from benchmarks.server import broker_process, machine_cpu_seconds, throwaway_database
+from broker.settings import BrokerSettings
 
 SLO_P95_MS, SLO_P99_MS, SLO_ERROR_RATE = 500.0, 1000.0, 0.01
 AIM_RPS, AIM_P95_MS = 1234.0, 50.0
@@ -190,18 +190,12 @@ def main(argv: list[str] | None = None) -> None:
         help="requests/s the users offer together, at random times (default: none, each user sends its "
         "next request as soon as the last is answered)",
     )
-    # The image's defaults (broker/Dockerfile): one worker more than this machine's 2 cores, one request each.
-    parser.add_argument(
-        "--broker-workers",
-        type=int,
-        default=3,
-        help="worker processes (broker.serving; default: the image's)",
-    )
+    parser.add_argument("--broker-workers", type=int, default=2, help="worker processes (broker.serving)")
     parser.add_argument(
         "--broker-threads",
         type=int,
-        default=1,
-        help="requests each worker works on at once (PACT_BROKER_THREADS; default: the image's)",
+        default=None,
+        help="requests each worker works on at once (PACT_BROKER_THREADS; default: the broker's, 2)",
     )
     parser.add_argument(
         "--branches",
@@ -260,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"\n{args.users} virtual users{pace}, {elapsed:.1f} s, "
         f"broker: {args.broker_workers} worker(s) x "
-        f"{args.broker_threads} thread(s), "
+        f"{args.broker_threads or BrokerSettings.model_fields['threads'].default} thread(s), "
         f"generator: 1 process (uvloop + benchmarks.http_driver) using {generator_cpu:.1f} CPU-s "
         f"({generator_cpu / elapsed:.0%} of one core)"
     )
