@@ -3,11 +3,11 @@
 By default SQLite copies the WAL back into the database file (and fsyncs it) in whichever commit takes the
 WAL past 1,000 pages: under a stream of publications one request in a few dozen pays for the others'
 writes. On the benchmark's full history that was publish p99 5.5-5.8 ms against 2.8-3.0 with no commit
-checkpointing (`benchmarks.broker_bench --backends sqlite`, 400 requests). Here each broker process runs
-PASSIVE checkpoints (they never wait for, nor block, readers and writers) on its own connection every
+checkpointing (`benchmarks.broker_bench --backends sqlite`, 400 requests). Here one process of the broker
+(the one holding the flock on `<database>-checkpoint.lock`; another takes over when it exits) runs PASSIVE
+checkpoints (they never wait for, nor block, readers and writers) on its own connection every
 `CHECKPOINT_INTERVAL_S`, and request connections only checkpoint themselves past
-`engine.SQLITE_FALLBACK_CHECKPOINT_PAGES`, should this thread fall behind or be gone. Two workers
-checkpointing the same file at once is harmless: the second one gets "busy" and tries again next time.
+`engine.SQLITE_FALLBACK_CHECKPOINT_PAGES`, should this thread fall behind or be gone.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
-# A few dozen commits' pages at most between checkpoints (~1,000 pages at 500 publications/s, SQLite's own
-# threshold); a checkpoint with nothing to copy costs microseconds.
+# A quarter of a second of commits between checkpoints: ~100 publications under the load test's write rate,
+# a WAL of a few thousand pages at most; a checkpoint with nothing to copy costs microseconds.
 CHECKPOINT_INTERVAL_S = 0.25
 
 
@@ -75,8 +75,9 @@ class WalCheckpointer:
             log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
 
     def _turn(self) -> bool:
-        """One process of a broker checkpoints (the first to take the lock file's flock, until it exits):
-        several at once copied the same pages more often, for a few per cent of the throughput under load."""
+        """Whether this process checkpoints: the first to take the lock file's flock does, until it exits
+        (several at once would copy the same pages more often). Where the lock file cannot be made, every
+        process does; that is harmless, a second checkpoint at once just finds SQLite busy."""
         if self._lock is None:
             try:
                 self._lock = open(self.path + "-checkpoint.lock", "a+b")  # noqa: SIM115 - held while running
@@ -109,9 +110,7 @@ class WalCheckpointer:
                 continue
             try:
                 if conn is None:
-                    conn = sqlite3.connect(
-                        self.path, timeout=1, isolation_level=None, check_same_thread=False
-                    )
+                    conn = self._connect()
                 self._checkpoint(conn)
             except sqlite3.Error as exc:  # a locked or vanished file: try again later, on a new connection
                 log.warning("WAL checkpoint of %s failed: %s", self.path, exc)

@@ -83,3 +83,23 @@ def test_a_failing_checkpoint_is_logged_and_retried(tmp_path: Path, caplog: pyte
         conn.execute("CREATE TABLE t (x)")
     checkpointer.checkpoint()
     assert checkpointer.checkpoints == 1
+
+
+def test_one_process_checkpoints_and_another_takes_over_when_it_stops(tmp_path: Path) -> None:
+    path = tmp_path / "broker.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (x)")
+    first, second = WalCheckpointer(str(path), interval=0.01), WalCheckpointer(str(path), interval=0.01)
+    first.start()
+    time.sleep(0.1)
+    second.start()
+    time.sleep(0.2)
+    assert first.checkpoints > 0
+    assert second.checkpoints == 0  # the first holds the turn
+    first.stop()
+    deadline = time.monotonic() + 5
+    while second.checkpoints == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second.stop()
+    assert second.checkpoints > 1  # took the turn (and one more on stopping)
