@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         "--broker-threads",
         type=int,
         default=None,
-        help="requests each worker works on at once (PACT_BROKER_THREADS; default: the broker's, 2)",
+        help="requests each worker works on at once (PACT_BROKER_THREADS; default: the broker's, 1 on SQLite "
+        "with several workers, else 2)",
     )
     parser.add_argument(
         "--branches",
@@ -250,11 +251,15 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<22}{fig['requests']:>9}{fig['req_per_s']:>9}{fig['p50_ms']:>9}{fig['p95_ms']:>9}"
             f"{fig['p99_ms']:>9}{fig['error_rate']:>9.2%}"
         )
+    broker_settings = BrokerSettings(
+        database_url=url, workers=args.broker_workers, threads=args.broker_threads
+    )
+    threads = broker_settings.request_threads
     pace = f" offering {args.rate:g} req/s" if args.rate else " without pause"
     print(
         f"\n{args.users} virtual users{pace}, {elapsed:.1f} s, "
         f"broker: {args.broker_workers} worker(s) x "
-        f"{args.broker_threads or BrokerSettings.model_fields['threads'].default} thread(s), "
+        f"{threads} thread(s), "
         f"generator: 1 process (uvloop + benchmarks.http_driver) using {generator_cpu:.1f} CPU-s "
         f"({generator_cpu / elapsed:.0%} of one core)"
     )

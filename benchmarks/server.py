@@ -94,7 +94,8 @@ def broker_process(
     database_url: str, *, workers: int = 1, threads: int | None = None
 ) -> Iterator[RunningBroker]:
     """`python -m broker.serving` on 127.0.0.1, stopped on exit; yields its URL and pid.
-    `threads`: requests each worker works on at once (default: the broker's, `BrokerSettings.threads`)."""
+    `threads`: requests each worker works on at once (default: the broker's,
+    `BrokerSettings.request_threads`)."""
     port = free_port()
     env = {
         **os.environ,

@@ -44,7 +44,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         # Triggered webhooks a stopped broker left waiting or retrying are sent now (its queue was in memory).
         webhooks.resume(engine, getattr(app.state, "webhook_settings", None))
         # The limiter belongs to the serving event loop, so it is set here rather than at import.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         gc.set_threshold(*_GC_THRESHOLDS)
         database_file = sqlite_file(engine)
         checkpointer = app.state.checkpointer = WalCheckpointer(database_file) if database_file else None

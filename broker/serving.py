@@ -85,7 +85,7 @@ def serve(settings: BrokerSettings, *, server_header: bool = True) -> None:
         {
             "PACT_BROKER_DATABASE_URL": settings.database_url,
             "PACT_BROKER_AUTO_MIGRATE": "false",
-            "PACT_BROKER_THREADS": str(settings.threads),
+            "PACT_BROKER_THREADS": str(settings.request_threads),
             "PACT_BROKER_LOG_LEVEL": settings.log_level,
             **({"PACT_BROKER_BASE_URL": str(settings.base_url)} if settings.base_url else {}),
         }

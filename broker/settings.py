@@ -36,9 +36,11 @@ class BrokerSettings(BaseSettings):
     # is 40). Python runs one thread at a time: 40 threads fighting over the interpreter spent ~25 % more
     # CPU per request, and a SQLite writer or a PostgreSQL transaction holding row locks waited its turn
     # among them (write-lock hold p50 3 -> 30 ms), so fewer at once serve more (load test, 2 workers,
-    # alternating rounds: SQLite 84-94 -> 124-131 req/s, PostgreSQL 49-56 -> 81-89). Two, not one, so a
-    # request waiting on a lock does not stall the process.
-    threads: int = Field(default=2, ge=1)
+    # alternating rounds: SQLite 84-94 -> 124-131 req/s, PostgreSQL 49-56 -> 81-89). Unset, it is
+    # `request_threads`: 2, so a request waiting on PostgreSQL does not stall its process; 1 for SQLite with
+    # several processes, whose one writer at a time then never waits for the interpreter behind its own
+    # process's other request (2 workers, 6 Dec: 930-995 req/s against 761-803 with 2 each).
+    threads: int | None = Field(default=None, ge=1)
     # for-verification and deployment-question answers each process keeps in memory (0: none), up to this
     # many bytes in all; one is served again while no write changed what it was made of
     # (`broker.answer_cache`). A can-i-deploy answer is a few KB, a for-verification one up to ~400 KB.
@@ -48,3 +50,10 @@ class BrokerSettings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.basic_auth_username)
+
+    @property
+    def request_threads(self) -> int:
+        """`threads`, or the default for this database and number of processes (see `threads`)."""
+        if self.threads is not None:
+            return self.threads
+        return 1 if self.workers > 1 and self.database_url.startswith("sqlite") else 2

@@ -50,8 +50,9 @@ async def request_session(
     generator dependency took two. Each hop waits for a worker to wake, which on a busy 2-core machine cost
     more than the work it carried.
 
-    The end runs outside the endpoints' limiter (`settings.threads`), as FastAPI's own dependency exits do:
-    a commit must never wait for a token held by an endpoint that waits for this commit's lock (SQLite)."""
+    The end runs outside the endpoints' limiter (`settings.request_threads`), as FastAPI's own dependency
+    exits do: a commit must never wait for a token held by an endpoint that waits for this commit's lock
+    (SQLite)."""
     session = open_session(request.app.state.session_factory, write=write, autocommit=autocommit)
     session.info[_REQUEST_SESSION] = True
     try:

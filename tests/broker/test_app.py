@@ -6,6 +6,7 @@ import gc
 
 import anyio.to_thread
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from broker.app import create_app
@@ -67,6 +68,23 @@ def test_each_process_works_on_as_many_requests_at_once_as_its_threads_setting(
     one = create_app(broker_settings.model_copy(update={"threads": 1}))
     with TestClient(one) as client:
         assert client.portal.call(tokens) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "workers", "threads", "expected"),
+    [
+        ("sqlite:///./.data/broker.sqlite", 1, None, 2),  # one process: a lock wait must not stall it
+        ("sqlite:///./.data/broker.sqlite", 2, None, 1),  # the image's default: one writer at a time
+        ("postgresql+psycopg://u@db/broker", 2, None, 2),  # a request waiting on PostgreSQL
+        ("sqlite:///./.data/broker.sqlite", 2, 3, 3),  # said explicitly: as said
+        ("postgresql+psycopg://u@db/broker", 4, 1, 1),
+    ],
+)
+def test_requests_at_once_default_by_database_and_processes(
+    url: str, workers: int, threads: int | None, expected: int
+) -> None:
+    settings = BrokerSettings(database_url=url, workers=workers, threads=threads)
+    assert settings.request_threads == expected
 
 
 def test_the_serving_process_collects_cyclic_garbage_far_less_often_than_pythons_default(
