@@ -16,8 +16,8 @@ from broker.api import ROUTERS
 from broker.api.errors import install_error_handlers
 from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHeader
 from broker.api.routing import index_routes
-from broker.db.checkpoints import WalCheckpointer, sqlite_file
-from broker.db.engine import ensure_sqlite_directory, make_engine, make_session_factory
+from broker.db.checkpoints import WalCheckpointer
+from broker.db.engine import ensure_sqlite_directory, make_engine, make_session_factory, sqlite_file
 from broker.db.migrate import upgrade
 from broker.settings import BrokerSettings
 from broker.webhooks import service as webhooks
@@ -46,7 +46,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         # The limiter belongs to the serving event loop, so it is set here rather than at import.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         gc.set_threshold(*_GC_THRESHOLDS)
-        database_file = sqlite_file(engine)
+        database_file = sqlite_file(engine.url)
         checkpointer = app.state.checkpointer = WalCheckpointer(database_file) if database_file else None
         if checkpointer is not None:
             checkpointer.start()

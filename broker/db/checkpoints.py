@@ -19,26 +19,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 log = logging.getLogger(__name__)
 
 # A quarter of a second of commits between checkpoints: ~100 publications under the load test's write rate,
 # a WAL of a few thousand pages at most; a checkpoint with nothing to copy costs microseconds.
 CHECKPOINT_INTERVAL_S = 0.25
-
-
-def sqlite_file(engine: Engine) -> str | None:
-    """The database file of an SQLite engine; None for PostgreSQL and in-memory databases."""
-    database = engine.url.database
-    if (
-        engine.dialect.name != "sqlite"
-        or not database
-        or database == ":memory:"
-        or database.startswith("file:")
-    ):
-        return None
-    return database
 
 
 class WalCheckpointer:

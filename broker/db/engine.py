@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +45,16 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def sqlite_file(url: str | URL) -> str | None:
+    """The database file of an SQLite URL; None for PostgreSQL, in-memory and `file:` URI databases: what
+    another process (or a lock file beside it) can find by path."""
+    parsed = make_url(normalise_url(url)) if isinstance(url, str) else url
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else database
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -109,7 +119,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     # one ends, instead of polling in SQLite's busy handler (sleeps of up to 100 ms). The flag lives on the
     # pooled connection's record, so the lock is released however the transaction ends (commit, rollback,
     # or the pool's reset on check-in).
-    write_lock = _WriterLock(make_url(url).database)
+    write_lock = _WriterLock(sqlite_file(url))
 
     def _release(info: dict[str, Any]) -> None:
         if info.pop(_HOLDS_WRITE_LOCK, False):
@@ -153,7 +163,7 @@ class _WriterLock:
     def __init__(self, database: str | None) -> None:
         self._threads = threading.Lock()
         self._file: Any = None
-        if database and database != ":memory:" and not database.startswith("file:"):
+        if database:  # a file (`sqlite_file`): processes sharing it share the lock file beside it
             path = Path(database).with_name(Path(database).name + "-writer.lock")
             try:
                 self._file = open(path, "a+b")  # noqa: SIM115 - held for the engine's lifetime

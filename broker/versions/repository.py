@@ -268,9 +268,9 @@ _INSERT_INTO_EXISTING_BRANCH = per_dialect(_insert_into_existing_branch)
 def add_to_existing_branch(
     session: Session, version: Version, branch_name: str, *, version_is_new: bool = False
 ) -> tuple[BranchVersion, bool] | None:
-    """`add_to_branch` in one statement fewer, for a branch that exists (most publications): the branch is
-    found by name in the insert itself. None when nothing was inserted: there is no such branch, or the
-    version is on it already (`add_to_branch` then tells which)."""
+    """`add_to_branch` in one statement fewer, for a branch that exists (most publications of a new
+    version): the branch is found by name in the insert itself. None when nothing was inserted: there is
+    no such branch, or the version is on it already."""
     values = _branch_version_values(version, branch_name)
     inserted = session.execute(_INSERT_INTO_EXISTING_BRANCH(session), values).first()
     if inserted is None:

@@ -85,10 +85,15 @@ def add_to_branch(
     *,
     version_is_new: bool = False,
 ) -> tuple[BranchVersion, bool]:
-    """`version_is_new`: the version was created in this transaction, so it has no pact yet."""
+    """`version_is_new`: the version was created in this transaction, so it has no pact yet and is on no
+    branch: it joins an existing branch in one statement fewer."""
     check_name("branch", branch_name, "branch name")
-    result = repository.add_to_existing_branch(session, version, branch_name, version_is_new=version_is_new)
-    if result is None:  # a new branch, or the version is on it already
+    result = (
+        repository.add_to_existing_branch(session, version, branch_name, version_is_new=True)
+        if version_is_new
+        else None
+    )
+    if result is None:  # a new branch, or a version that may be on it already
         branch_id = repository.find_or_create_branch(session, pacticipant.id, branch_name)
         result = repository.add_to_branch(
             session, version, branch_id, branch_name, version_is_new=version_is_new
