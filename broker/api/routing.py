@@ -1,12 +1,12 @@
 """How requests reach endpoints: `Router` for the API's modules (sync endpoints end their sessions in
-their own thread), and route look-up by the path's first segment, in front of FastAPI's router.
+their own thread), and a route index in front of FastAPI's router.
 
-FastAPI tries a request's path against every route of every included router before the one that matches
-(~94 routes here, ~2.5 us each, twice for an included router): a quarter of a kept for-verification
-answer's CPU under load. The routes that can match `/pacts/...` are the ones whose path starts with
-`/pacts/` or with a parameter, so each first segment gets a view of the router holding only those
-(in their order: the same route wins), and FastAPI's own dispatch runs on that view, 404s, 405s and
-slash redirects included.
+FastAPI tries a request's path against every route of every included router before the one that matches,
+and an included router's routes twice, with bookkeeping around each try (~100 routes here; ~0.1 ms of a
+`/pacts/...` request's CPU). A route's path template says which paths it can match: how many segments, and
+the literal first one unless that is a parameter. So the routes are taken out of their routers (in their
+order: the same route wins) and indexed by (first segment, segment count); FastAPI's own dispatch runs on
+a view of the router holding only that entry's routes, 404s, 405s and slash redirects included.
 """
 
 from __future__ import annotations
@@ -35,40 +35,73 @@ def Router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=_SessionEndingRoute, **kwargs)
 
 
-def _first_segment(path: str) -> str:
-    return path.split("/", 2)[1] if path.startswith("/") else ""
+# A view per (first segment or None for any other, segment count); counts beyond the longest template get
+# the empty view, so request paths cannot grow the index.
+_Key = tuple[str | None, int]
 
 
-def _segments(entry: Any) -> set[str] | None:
-    """First segments of the paths an entry of the app's router can match; None: any."""
-    routes = entry.original_router.routes if hasattr(entry, "original_router") else [entry]
-    prefix = getattr(entry, "prefix", "") or ""
-    found: set[str] = set()
-    for route in routes:
-        path = getattr(route, "path", None)
-        if not isinstance(path, str):
+def _segments(path: str) -> list[str]:
+    """A path's segments, a trailing slash ignored: `/x` and `/x/` share a view, so a slash redirect finds
+    its target there."""
+    stripped = path.strip("/")
+    return stripped.split("/") if stripped else []
+
+
+def _literal(segment: str) -> bool:
+    return "{" not in segment
+
+
+def _leaf_routes(entries: list[Any]) -> list[APIRoute] | None:
+    """The app's routes in FastAPI's matching order, taken out of the routers that include them; None when
+    an inclusion adds anything of its own (a prefix, dependencies, a body limit) or a route is not an
+    APIRoute (a mount, a path convertor spanning segments): the index then stays out of the way."""
+    found: list[APIRoute] = []
+    for entry in entries:
+        if isinstance(entry, APIRoute):
+            if any(":path}" in s for s in _segments(entry.path)):
+                return None
+            found.append(entry)
+            continue
+        context = getattr(entry, "include_context", None)
+        router = getattr(entry, "original_router", None)
+        if context is None or router is None or context.prefix or context.dependencies:
             return None
-        segment = _first_segment(prefix + path)
-        if "{" in segment:
+        if context.max_body_size is not None or context.form_limits:
             return None
-        found.add(segment)
+        inner = _leaf_routes(list(router.routes))
+        if inner is None:
+            return None
+        found.extend(inner)
     return found
 
 
-class FirstSegmentDispatch:
-    def __init__(self, router: APIRouter) -> None:
+class RouteIndex:
+    def __init__(self, router: APIRouter, routes: list[APIRoute]) -> None:
         self.router = router
-        entries = [(entry, _segments(entry)) for entry in router.routes]
-        known = {s for _, segments in entries for s in segments or ()}
-        self.views = {
-            s: self._view([e for e, segments in entries if segments is None or s in segments]) for s in known
-        }
-        self.elsewhere = self._view([e for e, segments in entries if segments is None])
+        templates = [(route, _segments(route.path)) for route in routes]
+        self.first_segments = {t[0] for _, t in templates if t and _literal(t[0])}
+        self.longest = max((len(t) for _, t in templates), default=0)
+        self.views: dict[_Key, APIRouter] = {}
+        for first in [*self.first_segments, None]:
+            for count in range(self.longest + 1):
+                self.views[(first, count)] = self._view(
+                    [
+                        route
+                        for route, t in templates
+                        if len(t) == count and (not t or not _literal(t[0]) or t[0] == first)
+                    ]
+                )
+        self.nowhere = self._view([])
 
-    def _view(self, routes: list[Any]) -> APIRouter:
+    def _view(self, routes: list[APIRoute]) -> APIRouter:
         view = copy.copy(self.router)
-        view.routes = routes
+        view.routes = list(routes)
         return view
+
+    def view_for(self, path: str) -> APIRouter:
+        segments = _segments(path)
+        first = segments[0] if segments and segments[0] in self.first_segments else None
+        return self.views.get((first, len(segments)), self.nowhere)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,14 +111,17 @@ class FirstSegmentDispatch:
         if root and path.startswith(root):
             path = path[len(root) :]
         scope.setdefault("router", self.router)  # url_for and friends see every route
-        view = self.views.get(_first_segment(path), self.elsewhere)
-        await view.app(scope, receive, send)
+        await self.view_for(path).app(scope, receive, send)
 
 
 def index_routes(app: FastAPI) -> None:
-    """Dispatch by first segment once every router is included. Left as it is if FastAPI's router has
-    middleware of its own (the look-up stands in for the router's innermost step only)."""
+    """Route look-up by the index once every router is included. Left as it is if FastAPI's router has
+    middleware of its own (the index stands in for the router's innermost step only) or holds anything the
+    index cannot place (`_leaf_routes`)."""
     router = app.router
-    if router.middleware_stack != router.app:
+    if router.middleware_stack != router.app or getattr(router, "_low_priority_routes", None):
         return
-    router.middleware_stack = FirstSegmentDispatch(router)
+    routes = _leaf_routes(list(router.routes))
+    if routes is None:
+        return
+    router.middleware_stack = RouteIndex(router, routes)
