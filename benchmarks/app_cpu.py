@@ -1,0 +1,151 @@
+"""What each load-test operation costs the broker's own code: CPU per request, in one process, no server.
+
+    python -m benchmarks.app_cpu                                 # SQLite, 1/10th history, 2,000 each
+    python -m benchmarks.app_cpu --backend postgresql --only "publish contract" --requests 5000
+
+The load test's figures move with the machine (2-3x between hours here) and mix the broker with uvicorn, the
+kernel, the load generator and, on SQLite, waits for the one writer. This calls the broker's ASGI app
+directly, one request after another on an event loop (the endpoints in the worker thread, as served), and
+reads the process's CPU clock: small changes (a few percent) show in one run, before and after, without
+alternating rounds. Printed per operation: CPU per request, the event loop's share (routing, dependencies,
+body, response: FastAPI's part) and the rest (the endpoint's thread: SQL, ORM, JSON); and the load test's
+mix weighted by `MIX`. The database server's own CPU (PostgreSQL) is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from typing import Any
+
+import uvloop
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from benchmarks import shapes
+from benchmarks.broker_bench import environment_uuid
+from benchmarks.dataset import DatasetSpec, seed
+from benchmarks.load_test import FLOOR, MIX, operations
+from benchmarks.server import throwaway_database
+from broker.app import create_app
+from broker.settings import BrokerSettings
+
+
+class UnexpectedStatus(RuntimeError):
+    pass
+
+
+async def call(app: FastAPI, req: shapes.Request) -> None:
+    """One request through the app as uvicorn would pass it (ASGI scope, one body message)."""
+    body = json.dumps(req.json).encode() if req.json is not None else b""
+    path, _, query = req.url.partition("?")
+    headers = [(b"host", b"127.0.0.1:9292"), (b"accept", b"application/hal+json")]
+    if body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (req.headers or {}).items()]
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": req.method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": headers,
+        "server": ("127.0.0.1", 9292),
+        "client": ("127.0.0.1", 50000),
+        "state": {},
+    }
+    received = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if received:  # the app only asks again to learn of a disconnect: there is none
+            await asyncio.Event().wait()
+        received = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    status = sent[0]["status"]
+    if status not in req.expect:
+        raise UnexpectedStatus(f"{req.method} {req.url}: {status} {sent[1].get('body', b'')[:300]!r}")
+
+
+async def measure(
+    app: FastAPI, ops: dict[str, shapes.Shape], names: list[str], requests: int, warmup: int
+) -> dict[str, dict[str, float]]:
+    """CPU ms per request of each operation (`total`), of it on the event loop (`event_loop`) and in the
+    endpoint's worker thread (`endpoint`: the process's CPU less the loop's)."""
+    figures: dict[str, dict[str, float]] = {}
+    async with app.router.lifespan_context(app):
+        for name in names:
+            counter = 0
+
+            def next_request(name: str = name) -> shapes.Request:
+                nonlocal counter
+                counter += 1
+                return ops[name](counter)
+
+            for _ in range(warmup):
+                await call(app, next_request())
+            process, loop = time.process_time(), time.thread_time()
+            for _ in range(requests):
+                await call(app, next_request())
+            total = (time.process_time() - process) * 1000 / requests
+            on_loop = (time.thread_time() - loop) * 1000 / requests
+            figures[name] = {
+                "total": round(total, 3),
+                "event_loop": round(on_loop, 3),
+                "endpoint": round(total - on_loop, 3),
+            }
+    return figures
+
+
+def mix_total(figures: dict[str, dict[str, float]]) -> float | None:
+    """The load test's mix, weighted as it sends; None unless every operation of it was measured."""
+    if not all(name in figures for name in MIX):
+        return None
+    return round(sum(weight * figures[name]["total"] for name, weight in MIX.items()), 3)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="CPU per request of the load test's operations, in-process")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--scale", type=float, default=0.1, help="history size factor (1 = the issue's)")
+    parser.add_argument("--requests", type=int, default=2000, help="measured requests per operation")
+    parser.add_argument("--warmup", type=int, default=100, help="requests per operation before measuring")
+    parser.add_argument("--only", action="append", choices=[*MIX, *FLOOR], help="this operation (repeatable)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+    names = args.only or [*FLOOR, *MIX]
+    with throwaway_database(args.backend) as url:
+        known = seed(url, DatasetSpec().scaled(args.scale))
+        # As the load test's broker: no auth, URLs from the request (whatever the environment says).
+        settings = BrokerSettings(
+            database_url=url, base_url=None, basic_auth_username=None, basic_auth_password=None
+        )
+        with TestClient(create_app(settings)) as client:
+            env_uuid = environment_uuid(client, known.environment)
+        ops = operations(known, f"cpu-{int(time.time())}", env_uuid)
+        figures = uvloop.run(measure(create_app(settings), ops, names, args.requests, args.warmup))
+    print(f"[{args.backend} x{args.scale}] CPU per request, ms ({args.requests} requests each)")
+    print(f"{'operation':<22}{'total':>8}{'loop':>8}{'endpoint':>10}")
+    for name, fig in figures.items():
+        print(f"{name:<22}{fig['total']:>8.3f}{fig['event_loop']:>8.3f}{fig['endpoint']:>10.3f}")
+    mix = mix_total(figures)
+    if mix is not None:
+        print(f"{'load test mix':<22}{mix:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The in-process CPU benchmark: every operation of the load test's mix runs through the broker's app and
+answers as expected, its CPU split between the event loop and the endpoint's thread; an answer other than
+the one expected stops the run instead of being measured."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import uvloop
+from fastapi.testclient import TestClient
+
+from benchmarks import shapes
+from benchmarks.app_cpu import UnexpectedStatus, measure, mix_total
+from benchmarks.broker_bench import environment_uuid
+from benchmarks.dataset import TINY, seed
+from benchmarks.load_test import MIX, operations
+from broker.app import create_app
+from broker.settings import BrokerSettings
+
+
+def _settings(tmp_path: Path) -> BrokerSettings:
+    return BrokerSettings(
+        database_url=f"sqlite:///{tmp_path / 'b.sqlite'}",
+        base_url=None,
+        basic_auth_username=None,
+        basic_auth_password=None,
+    )
+
+
+def test_every_operation_of_the_mix_is_measured(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    known = seed(settings.database_url, TINY)
+    with TestClient(create_app(settings)) as client:
+        env_uuid = environment_uuid(client, known.environment)
+    ops = operations(known, f"test-{int(time.time())}", env_uuid)
+    figures = uvloop.run(measure(create_app(settings), ops, list(MIX), requests=20, warmup=2))
+    assert list(figures) == list(MIX)
+    for fig in figures.values():
+        assert fig["total"] > 0 and fig["event_loop"] > 0
+        assert fig["event_loop"] + fig["endpoint"] == pytest.approx(fig["total"], abs=0.002)
+    mix = mix_total(figures)
+    assert mix is not None and min(f["total"] for f in figures.values()) <= mix
+    assert mix_total({k: v for k, v in figures.items() if k != "can-i-deploy"}) is None
+
+
+def test_an_unexpected_answer_stops_the_run(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    missing = "/pacts/provider/Nobody/consumer/None/pact-version/abc/verification-results"
+
+    def result_for_a_missing_pact(_i: int) -> shapes.Request:
+        return shapes.Request("POST", missing, json={"success": True}, expect=(201,))
+
+    with pytest.raises(UnexpectedStatus, match="404"):
+        uvloop.run(
+            measure(create_app(settings), {"x": result_for_a_missing_pact}, ["x"], requests=1, warmup=0)
+        )
