@@ -118,6 +118,13 @@ def mix_total(figures: dict[str, dict[str, float]]) -> float | None:
     return round(sum(weight * figures[name]["total"] for name, weight in MIX.items()), 3)
 
 
+def broker_settings(database_url: str) -> BrokerSettings:
+    """As the load test's broker: no auth, URLs from the request (whatever the environment says)."""
+    return BrokerSettings(
+        database_url=database_url, base_url=None, basic_auth_username=None, basic_auth_password=None
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="CPU per request of the load test's operations, in-process")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
@@ -130,10 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     names = args.only or [*FLOOR, *MIX]
     with throwaway_database(args.backend) as url:
         known = seed(url, DatasetSpec().scaled(args.scale))
-        # As the load test's broker: no auth, URLs from the request (whatever the environment says).
-        settings = BrokerSettings(
-            database_url=url, base_url=None, basic_auth_username=None, basic_auth_password=None
-        )
+        settings = broker_settings(url)
         with TestClient(create_app(settings)) as client:
             env_uuid = environment_uuid(client, known.environment)
         ops = operations(known, f"cpu-{int(time.time())}", env_uuid)

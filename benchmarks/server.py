@@ -43,12 +43,15 @@ def throwaway_database(backend: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# /proc counts CPU time in clock ticks.
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds used so far by process `pid` and all its descendants (Linux /proc), or 0.0
     where /proc is not there."""
     parents: dict[int, int] = {}
     used: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").is_dir() else []:
         try:
             fields = entry.read_text().rsplit(")", 1)[1].split()
@@ -56,7 +59,7 @@ def cpu_seconds(pid: int) -> float:
             continue
         child = int(entry.parent.name)
         parents[child] = int(fields[1])
-        used[child] = (int(fields[11]) + int(fields[12])) / tick
+        used[child] = (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
     tree, frontier = {pid}, [pid]
     while frontier:
         parent = frontier.pop()
@@ -76,7 +79,7 @@ def machine_cpu_seconds() -> float:
         return 0.0
     ticks = [int(x) for x in fields]
     idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
-    return (sum(ticks[:8]) - idle) / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
+    return (sum(ticks[:8]) - idle) / _TICKS_PER_SECOND
 
 
 @dataclass(frozen=True)

@@ -82,16 +82,18 @@ def finishing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         try:
             result = endpoint(*args, **kwargs)
         except BaseException:
-            for session in sessions:
-                session.info.pop(_REQUEST_SESSION, None)
-                finish_session(session, commit=False)
+            _end(sessions, commit=False)
             raise
-        for session in sessions:
-            session.info.pop(_REQUEST_SESSION, None)
-            finish_session(session, commit=True)
+        _end(sessions, commit=True)
         return result
 
     return call
+
+
+def _end(sessions: list[Session], *, commit: bool) -> None:
+    for session in sessions:
+        session.info.pop(_REQUEST_SESSION, None)
+        finish_session(session, commit=commit)
 
 
 async def _in_worker(work: Callable[[], None]) -> None:

@@ -12,7 +12,7 @@ import uvloop
 from fastapi.testclient import TestClient
 
 from benchmarks import shapes
-from benchmarks.app_cpu import UnexpectedStatus, measure, mix_total
+from benchmarks.app_cpu import UnexpectedStatus, broker_settings, measure, mix_total
 from benchmarks.broker_bench import environment_uuid
 from benchmarks.dataset import TINY, seed
 from benchmarks.load_test import MIX, operations
@@ -21,12 +21,7 @@ from broker.settings import BrokerSettings
 
 
 def _settings(tmp_path: Path) -> BrokerSettings:
-    return BrokerSettings(
-        database_url=f"sqlite:///{tmp_path / 'b.sqlite'}",
-        base_url=None,
-        basic_auth_username=None,
-        basic_auth_password=None,
-    )
+    return broker_settings(f"sqlite:///{tmp_path / 'b.sqlite'}")
 
 
 def test_every_operation_of_the_mix_is_measured(tmp_path: Path) -> None:
