@@ -177,7 +177,8 @@ class _WriterLock:
             return False
         if self._file is None:
             return True
-        # Non-blocking tries 1 ms apart: bounded like the busy timeout, and ~1 ms behind the holder at worst.
+        # Non-blocking tries 0.2 ms apart: bounded like the busy timeout. At 1 ms apart the lock lay idle
+        # ~0.5 ms at each hand-over between workers (load test on SQLite: 11-14 % fewer requests served).
         while True:
             try:
                 fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -186,7 +187,7 @@ class _WriterLock:
                 if time.monotonic() > deadline:
                     self._threads.release()
                     return False
-                time.sleep(0.001)
+                time.sleep(0.0002)
 
     def release(self) -> None:
         if self._file is not None:
