@@ -47,8 +47,10 @@ from collections.abc import Collection
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, TextClause, bindparam, event, text
+from sqlalchemy import Engine, bindparam, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from broker.db.direct import Direct
 
 BROKER_WIDE = 0
 Fingerprint = tuple[tuple[int, int], ...]
@@ -158,11 +160,13 @@ def for_deployment_question(session: Session, names: Collection[str]) -> Fingerp
 
 
 @cache
-def _bump(count: int) -> TextClause:
+def _bump(count: int) -> Direct:
     values = ", ".join(f"(:s{i}, 1)" for i in range(count))
-    return text(
-        f"INSERT INTO answer_generations (scope_id, generation) VALUES {values} "
-        "ON CONFLICT (scope_id) DO UPDATE SET generation = answer_generations.generation + 1"
+    return Direct(
+        text(
+            f"INSERT INTO answer_generations (scope_id, generation) VALUES {values} "
+            "ON CONFLICT (scope_id) DO UPDATE SET generation = answer_generations.generation + 1"
+        )
     )
 
 
@@ -178,7 +182,7 @@ def _before_commit(session: Session) -> None:
     if scopes:
         # In id order: two transactions moving the same counters take their row locks in the same order.
         ordered = sorted(scopes)
-        session.execute(_bump(len(ordered)), {f"s{i}": s for i, s in enumerate(ordered)})
+        _bump(len(ordered)).run(session, {f"s{i}": s for i, s in enumerate(ordered)})
 
 
 def _after_soft_rollback(session: Session, _previous: Any) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, bindparam, func, inspect, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -73,6 +73,19 @@ def attach(session: Session, row: M) -> M:
         if not name.startswith("_sa_"):
             set_committed_value(present, name, value)
     return present
+
+
+def columns_of(model: type[Base]) -> Select[Any]:
+    """A SELECT of every column of `model`, in the order `entities` reads them."""
+    return select(*inspect(model).columns)
+
+
+def entities(session: Session, model: type[M], rows: list[tuple[Any, ...]]) -> list[M]:
+    """Rows of a `columns_of(model)` statement as persistent objects of the session, as an ORM query would
+    give them (an object the session holds already is the one returned)."""
+    mapper = inspect(model)
+    keys = [mapper.get_property_by_column(column).key for column in mapper.columns]
+    return [attach(session, model(**dict(zip(keys, row, strict=True)))) for row in rows]
 
 
 def insert_ignore(

@@ -10,17 +10,25 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from broker.db.direct import Direct
 from broker.db.models import (
     LatestVerificationIdForPactVersionAndProviderVersion as LatestVerification,
 )
 from broker.db.models import Verification, Version, utcnow
-from broker.db.sql import attach, next_verification_number_value, per_dialect
+from broker.db.sql import attach, next_verification_number_value
 
 _verifications = Verification.__table__.c
-_INSERT = per_dialect(
+# Every column but the two the database assigns (id, number), each a bind of its own name.
+_INSERTED = [c.name for c in Verification.__table__.c if c.name not in ("id", "number")]
+_INSERT = Direct(
     lambda dialect: (
         dialect.insert(Verification.__table__)
-        .values(number=next_verification_number_value(dialect))
+        .values(
+            {
+                **{name: bindparam(name) for name in _INSERTED},
+                "number": next_verification_number_value(dialect),
+            }
+        )
         .returning(_verifications.id, _verifications.number)
     )
 )
@@ -28,7 +36,7 @@ _INSERT = per_dialect(
 
 def _upsert_latest(dialect: ModuleType) -> Any:
     latest = LatestVerification.__table__
-    stmt = dialect.insert(latest)
+    stmt = dialect.insert(latest).values({c.name: bindparam(c.name) for c in latest.c})
     return stmt.on_conflict_do_update(
         index_elements=["pact_version_id", "provider_version_id"],
         set_={"verification_id": stmt.excluded.verification_id, "created_at": stmt.excluded.created_at},
@@ -37,12 +45,12 @@ def _upsert_latest(dialect: ModuleType) -> Any:
     )
 
 
-_UPSERT_LATEST = per_dialect(_upsert_latest)
+_UPSERT_LATEST = Direct(_upsert_latest)
 
 
 # A success by this provider version for this content already counted as one for for-verification's rules
 # (pending: ever; WIP: run since the cut-off; a WIP run counts only where a WIP result would).
-_SUCCEEDED_BEFORE = (
+_SUCCEEDED_BEFORE = Direct(
     select(Verification.id)
     .where(
         Verification.provider_id == bindparam("provider_id"),
@@ -68,20 +76,22 @@ def succeeded_before(session: Session, values: dict[str, Any], since: datetime) 
         "wip": bool(values.get("wip")),
         "since": since,
     }
-    return session.execute(_SUCCEEDED_BEFORE, params).first() is not None
+    return _SUCCEEDED_BEFORE.first(session, params) is not None
 
 
 def create(session: Session, values: dict[str, Any]) -> Verification:
     """Inserts the verification and moves the (content, provider version) pointer, in one transaction."""
     now = utcnow()
     row = {
+        **dict.fromkeys(_INSERTED),  # a column not given is NULL, as an ORM insert would leave it
         "wip": False,
         **values,
         "execution_date": values.get("execution_date") or now,
         "created_at": now,
     }
-    inserted = session.execute(_INSERT(session), row).one()
-    verification = attach(session, Verification(id=inserted.id, number=inserted.number, **row))
+    inserted = _INSERT.first(session, row)
+    assert inserted is not None
+    verification = attach(session, Verification(id=inserted[0], number=inserted[1], **row))
     pointer = {
         "pact_version_id": verification.pact_version_id,
         "provider_version_id": verification.provider_version_id,
@@ -90,7 +100,7 @@ def create(session: Session, values: dict[str, Any]) -> Verification:
         "consumer_id": verification.consumer_id,
         "created_at": now,
     }
-    session.execute(_UPSERT_LATEST(session), pointer)
+    _UPSERT_LATEST.run(session, pointer)
     return verification
 
 

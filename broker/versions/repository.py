@@ -10,17 +10,28 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from broker.db.direct import Direct
 from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
-from broker.db.sql import attach, insert_unless_present, next_version_order_value, per_dialect
+from broker.db.sql import (
+    attach,
+    columns_of,
+    entities,
+    insert_unless_present,
+    next_version_order_value,
+    per_dialect,
+)
 from broker.versions import head_pacts
 
-_FIND = select(Version).where(
-    Version.pacticipant_id == bindparam("pacticipant_id"), Version.number == bindparam("number")
+_FIND = Direct(
+    columns_of(Version).where(
+        Version.pacticipant_id == bindparam("pacticipant_id"), Version.number == bindparam("number")
+    )
 )
 
 
 def find(session: Session, pacticipant_id: int, number: str) -> Version | None:
-    return session.execute(_FIND, {"pacticipant_id": pacticipant_id, "number": number}).scalar_one_or_none()
+    rows = _FIND.rows(session, {"pacticipant_id": pacticipant_id, "number": number})
+    return entities(session, Version, rows)[0] if rows else None
 
 
 def _insert_version(dialect: ModuleType) -> Any:
@@ -137,13 +148,17 @@ def add_tags(session: Session, version: Version, names: Sequence[str]) -> set[st
     return {row.name for row in session.execute(_INSERT_TAG(session), params)}
 
 
-_HAS_BRANCH_OR_TAGS = text(
-    "SELECT 1 FROM branch_versions WHERE version_id = :v UNION ALL SELECT 1 FROM tags WHERE version_id = :v"
+_HAS_BRANCH_OR_TAGS = Direct(
+    text(
+        " UNION ALL ".join(
+            f"SELECT 1 FROM {table} WHERE version_id = :v" for table in ("branch_versions", "tags")
+        )
+    )
 )
 
 
 def has_branch_or_tags(session: Session, version_id: int) -> bool:
-    return session.execute(_HAS_BRANCH_OR_TAGS, {"v": version_id}).first() is not None
+    return _HAS_BRANCH_OR_TAGS.first(session, {"v": version_id}) is not None
 
 
 def find_tag(session: Session, version_id: int, name: str) -> Tag | None:

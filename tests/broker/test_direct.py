@@ -1,0 +1,146 @@
+"""`Direct` statements behave as SQLAlchemy's execution of the same statement would, on SQLite and
+PostgreSQL: the same rows and types back, values stored the same way, the session's transaction and
+pending changes respected, listeners called, errors raised as SQLAlchemy's and a lost connection
+invalidated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, event, exc, select, update
+from sqlalchemy.orm import Session
+
+from broker.db.direct import Direct
+from broker.db.engine import is_postgres
+from broker.db.models import Pacticipant, Verification, Version
+from broker.db.sql import columns_of, entities
+from broker.testing.builder import TestDataBuilder
+from tests.broker.conftest import _pg_admin
+
+_versions = Version.__table__.c
+BY_NUMBER = select(_versions.id, _versions.number, _versions.created_at).where(
+    _versions.pacticipant_id == bindparam("pid"), _versions.number == bindparam("number")
+)
+SUCCESSES = select(Verification.id, Verification.success, Verification.execution_date).where(
+    Verification.provider_version_id == bindparam("pvid"),
+    Verification.wip.in_([False, bindparam("wip")]),  # a bind with a value of its own
+)
+
+
+def _world(td: TestDataBuilder) -> None:
+    td.create_provider("Bar").create_consumer("Foo")
+    td.publish_pact("Foo", "1", "Bar")
+    td.create_verification("p1", success=True)
+
+
+def _ids(session: Session) -> dict[str, Any]:
+    bar = session.scalars(select(Pacticipant).where(Pacticipant.name == "Bar")).one()
+    p1 = session.scalars(select(Version).where(Version.pacticipant_id == bar.id, Version.number == "p1"))
+    return {"pid": bar.id, "number": "p1", "pvid": p1.one().id, "wip": False}
+
+
+@pytest.mark.parametrize("statement", [BY_NUMBER, SUCCESSES], ids=["datetime", "boolean and datetime"])
+def test_rows_and_types_are_sqlalchemys(session: Session, td: TestDataBuilder, statement: Any) -> None:
+    _world(td)
+    params = _ids(session)
+    expected = [tuple(row) for row in session.execute(statement, params)]
+    assert expected, "the statement finds nothing: the test would compare two empty lists"
+    got = Direct(statement).rows(session, params)
+    assert got == expected
+    assert [type(v) for v in got[0]] == [type(v) for v in expected[0]]  # a datetime, not SQLite's text
+
+
+def test_values_are_stored_as_sqlalchemy_stores_them(session: Session, td: TestDataBuilder) -> None:
+    """A datetime written directly reads back through the ORM (SQLite keeps datetimes as text: a format of
+    its own would break ordering and comparisons)."""
+    _world(td)
+    params = _ids(session)
+    when = datetime(2026, 12, 6, 21, 0, 0, 123456, tzinfo=UTC)
+    touch = update(Version).where(Version.id == bindparam("vid")).values(updated_at=bindparam("when"))
+    Direct(touch).run(session, {"vid": params["pvid"], "when": when})
+    session.commit()
+    stored = session.execute(select(_versions.updated_at).where(_versions.id == params["pvid"])).scalar_one()
+    assert stored.replace(tzinfo=None) == when.replace(tzinfo=None)
+    later = select(_versions.id).where(_versions.updated_at > bindparam("t"))
+    assert Direct(later).rows(session, {"t": datetime(2026, 12, 6, 20, 59, tzinfo=UTC)}) == [
+        (params["pvid"],)
+    ]
+
+
+def test_pending_changes_are_flushed_first(session: Session, td: TestDataBuilder) -> None:
+    _world(td)
+    session.add(Version(pacticipant_id=_ids(session)["pid"], number="p2", order=99))
+    found = Direct(BY_NUMBER).first(session, {"pid": _ids(session)["pid"], "number": "p2"})
+    assert found is not None and found[1] == "p2"
+
+
+def test_entities_are_the_sessions_objects(session: Session, td: TestDataBuilder) -> None:
+    _world(td)
+    params = _ids(session)
+    held = session.get(Version, params["pvid"])
+    one = Direct(columns_of(Version).where(_versions.id == bindparam("vid")))
+    [version] = entities(session, Version, one.rows(session, {"vid": params["pvid"]}))
+    assert version is held  # as an ORM query returns the object the session holds
+    session.expunge_all()
+    [fresh] = entities(session, Version, one.rows(session, {"vid": params["pvid"]}))
+    assert fresh.number == "p1" and isinstance(fresh.created_at, datetime)
+    assert fresh in session and not session.dirty  # persistent, and nothing to write back
+
+
+def test_before_cursor_execute_listeners_are_called(session: Session, td: TestDataBuilder) -> None:
+    _world(td)
+    seen: list[str] = []
+
+    def listener(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        Direct(BY_NUMBER).rows(session, _ids(session))
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert any("versions.number" in s for s in seen)
+
+
+def test_a_constraint_violation_is_sqlalchemys_integrity_error(session: Session, td: TestDataBuilder) -> None:
+    _world(td)
+    params = _ids(session)
+    duplicate = Version.__table__.insert().values(
+        pacticipant_id=bindparam("pid"), number=bindparam("number"), order=7, created_at=bindparam("t")
+    )
+    with pytest.raises(exc.IntegrityError):
+        Direct(duplicate).run(session, {**params, "t": datetime.now(UTC)})
+    session.rollback()
+    assert Direct(BY_NUMBER).first(session, params) is not None  # the session goes on after a rollback
+
+
+def test_a_missing_parameter_is_named(session: Session) -> None:
+    with pytest.raises(KeyError, match="number"):
+        Direct(BY_NUMBER).rows(session, {"pid": 1})
+
+
+def test_an_expanding_in_is_refused(session: Session) -> None:
+    expanding = select(_versions.id).where(_versions.number.in_(bindparam("numbers", expanding=True)))
+    with pytest.raises(ValueError, match="not a constant statement"):
+        Direct(expanding).rows(session, {"numbers": ["1"]})
+
+
+def test_a_lost_connection_is_invalidated(session: Session, td: TestDataBuilder, database_url: str) -> None:
+    """PostgreSQL drops the connection under the statement: SQLAlchemy's disconnect error, and the pool
+    hands out a working connection next (not the dead one)."""
+    if not is_postgres(session):
+        pytest.skip("a SQLite connection cannot be dropped from outside")
+    _world(td)
+    params = _ids(session)
+    session.commit()
+    Direct(BY_NUMBER).rows(session, params)  # the session's connection is checked out
+    name = database_url.rsplit("/", 1)[1]
+    _pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    with pytest.raises(exc.DBAPIError) as raised:
+        Direct(BY_NUMBER).rows(session, params)
+    assert raised.value.connection_invalidated
+    session.rollback()
+    assert Direct(BY_NUMBER).first(session, params) is not None
