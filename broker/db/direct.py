@@ -22,12 +22,12 @@ tuples; `broker.db.sql.entities` makes ORM objects of them). `after_cursor_execu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -51,8 +51,16 @@ class Direct:
     a function of the dialect's module (`sqlalchemy.dialects.sqlite` or `.postgresql`) for statements that
     differ between the two (ON CONFLICT)."""
 
-    def __init__(self, statement: ClauseElement | Callable[[ModuleType], ClauseElement]) -> None:
+    def __init__(
+        self,
+        statement: ClauseElement | Callable[[ModuleType], ClauseElement],
+        *,
+        columns: Sequence[str] = (),
+    ) -> None:
+        """`columns`: those an INSERT takes from the parameters, each a bind of its own name (Core finds
+        them in an execution's parameters; a direct statement is compiled before any)."""
         self.statement = statement
+        self.columns = tuple(columns)
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
@@ -61,6 +69,8 @@ class Direct:
             statement = self.statement
             if not isinstance(statement, ClauseElement):
                 statement = statement(postgresql if dialect.name == "postgresql" else sqlite)
+            if self.columns:
+                statement = statement.values({name: bindparam(name) for name in self.columns})  # type: ignore[attr-defined]
             found = self._by_dialect[dialect.name] = _compile(statement, dialect)
         return found
 

@@ -80,11 +80,16 @@ def columns_of(model: type[Base]) -> Select[Any]:
     return select(*inspect(model).columns)
 
 
+def column_keys(model: type[Base]) -> list[str]:
+    """The attribute names of `model`'s columns, in `columns_of`'s order."""
+    mapper = inspect(model)
+    return [mapper.get_property_by_column(column).key for column in mapper.columns]
+
+
 def entities(session: Session, model: type[M], rows: list[tuple[Any, ...]]) -> list[M]:
     """Rows of a `columns_of(model)` statement as persistent objects of the session, as an ORM query would
     give them (an object the session holds already is the one returned)."""
-    mapper = inspect(model)
-    keys = [mapper.get_property_by_column(column).key for column in mapper.columns]
+    keys = column_keys(model)
     return [attach(session, model(**dict(zip(keys, row, strict=True)))) for row in rows]
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broker.db.direct import Direct
 from broker.db.models import Integration, utcnow
-from broker.db.sql import per_dialect
 
 
 def _upsert(dialect: ModuleType) -> Any:
@@ -21,7 +21,7 @@ def _upsert(dialect: ModuleType) -> Any:
     )
 
 
-_UPSERT = per_dialect(_upsert)
+_UPSERT = Direct(_upsert, columns=("consumer_id", "provider_id", "contract_data_updated_at", "created_at"))
 
 
 def touch(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
@@ -34,7 +34,7 @@ def touch(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
             "contract_data_updated_at": now,
             "created_at": now,
         }
-        session.execute(_UPSERT(session), values)
+        _UPSERT.run(session, values)
 
 
 def for_provider(session: Session, provider_id: int) -> list[Integration]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from broker.db.direct import Direct
 from broker.db.models import Pacticipant, utcnow
-from broker.db.sql import attach, insert_unless_present
+from broker.db.sql import attach, columns_of, entities, insert_unless_present
 
 _BY_NAME = select(Pacticipant).where(Pacticipant.name == bindparam("name"))
 _INSERT = insert_unless_present(Pacticipant.__table__, ["name"], Pacticipant.__table__.c.id)
@@ -20,9 +21,10 @@ def find_by_name(session: Session, name: str) -> Pacticipant | None:
 
 
 @lru_cache(maxsize=16)
-def _by_names(count: int) -> Select[Pacticipant]:
-    # One bind per name, not an expanding IN: expanding re-renders the SQL on every execution.
-    return select(Pacticipant).where(Pacticipant.name.in_([bindparam(f"name_{i}") for i in range(count)]))
+def _by_names(count: int) -> Direct:
+    # One bind per name, not an expanding IN: a direct statement is one SQL text (and so is Core's cache).
+    names: list[BindParameter[str]] = [bindparam(f"name_{i}") for i in range(count)]
+    return Direct(columns_of(Pacticipant).where(Pacticipant.name.in_(names)))
 
 
 def find_by_names(session: Session, names: Sequence[str]) -> dict[str, Pacticipant]:
@@ -30,8 +32,8 @@ def find_by_names(session: Session, names: Sequence[str]) -> dict[str, Pacticipa
     if not unique:
         return {}
     params = {f"name_{i}": name for i, name in enumerate(unique)}
-    rows = session.execute(_by_names(len(unique)), params).scalars()
-    return {p.name: p for p in rows}
+    rows = _by_names(len(unique)).rows(session, params)
+    return {p.name: p for p in entities(session, Pacticipant, rows)}
 
 
 def find_or_create(session: Session, name: str) -> tuple[Pacticipant, bool]:

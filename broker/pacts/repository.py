@@ -7,8 +7,9 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, select, text
-from sqlalchemy.orm import Session, aliased, defer
+from sqlalchemy.orm import Session, aliased
 
+from broker.db.direct import Direct
 from broker.db.models import (
     BranchVersion,
     Pacticipant,
@@ -21,7 +22,7 @@ from broker.db.models import (
 from broker.db.models import (
     LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
-from broker.db.sql import attach, insert_unless_present, per_dialect
+from broker.db.sql import attach, column_keys
 from broker.versions import head_pacts
 
 Consumer = aliased(Pacticipant, name="consumer")
@@ -54,6 +55,42 @@ def _rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> 
     return [PactRow(*row) for row in session.execute(stmt, params)]
 
 
+# A PactRow's five objects as plain columns, for `Direct` statements on the write paths (a pact version's
+# content is left out: it loads on first access, as with `defer`).
+_PARTS = [
+    (PactPublication, PactPublication),
+    (PactVersion, PactVersion),
+    (Version, Version),
+    (Pacticipant, Consumer),
+    (Pacticipant, Provider),
+]
+_PART_KEYS = [
+    [key for key in column_keys(model) if not (model is PactVersion and key == "content")]
+    for model, _ in _PARTS
+]
+
+
+def _direct_rows_stmt() -> Any:
+    columns = [
+        getattr(entity, key) for (_, entity), keys in zip(_PARTS, _PART_KEYS, strict=True) for key in keys
+    ]
+    return _rows_stmt().with_only_columns(*columns, maintain_column_froms=True)
+
+
+def _direct_rows(session: Session, rows: list[tuple[Any, ...]]) -> list[PactRow]:
+    """Rows of a `_direct_rows_stmt` statement as PactRows of persistent objects, as `_rows` gives them."""
+    found = []
+    for row in rows:
+        objects: list[Any] = []
+        start = 0
+        for (model, _), keys in zip(_PARTS, _PART_KEYS, strict=True):
+            values = dict(zip(keys, row[start : start + len(keys)], strict=True))
+            objects.append(attach(session, model(**values)))
+            start += len(keys)
+        found.append(PactRow(*objects))
+    return found
+
+
 # --- content ----------------------------------------------------------------------------------------
 
 
@@ -81,12 +118,14 @@ _PREVIOUS_CONTENT = (
     .order_by(_publications.consumer_version_order.desc())
     .limit(1)
 )
-_FIND_CONTENT = select(
-    _pact_versions.id, _pact_versions.created_at, _PREVIOUS_CONTENT.scalar_subquery().label("previous")
-).where(
-    _pact_versions.consumer_id == bindparam("consumer_id"),
-    _pact_versions.provider_id == bindparam("provider_id"),
-    _pact_versions.sha == bindparam("sha"),
+_FIND_CONTENT = Direct(
+    select(
+        _pact_versions.id, _pact_versions.created_at, _PREVIOUS_CONTENT.scalar_subquery().label("previous")
+    ).where(
+        _pact_versions.consumer_id == bindparam("consumer_id"),
+        _pact_versions.provider_id == bindparam("provider_id"),
+        _pact_versions.sha == bindparam("sha"),
+    )
 )
 
 
@@ -101,13 +140,14 @@ def find_content(
         "sha": sha,
         "consumer_version_order": consumer_version_order,
     }
-    found = session.execute(_FIND_CONTENT, params).first()
+    found = _FIND_CONTENT.first(session, params)
     if found is None:
         return None, None
+    content_id, created_at, previous = found
     pact_version = PactVersion(
-        id=found.id, consumer_id=consumer_id, provider_id=provider_id, sha=sha, created_at=found.created_at
+        id=content_id, consumer_id=consumer_id, provider_id=provider_id, sha=sha, created_at=created_at
     )
-    return attach(session, pact_version), found.previous
+    return attach(session, pact_version), previous
 
 
 def previous_content_id(
@@ -121,8 +161,13 @@ def previous_content_id(
     return session.execute(_PREVIOUS_CONTENT, params).scalar_one_or_none()
 
 
-_INSERT_PACT_VERSION = insert_unless_present(
-    PactVersion.__table__, ["consumer_id", "provider_id", "sha"], _pact_versions.id
+_INSERT_PACT_VERSION = Direct(
+    lambda dialect: (
+        dialect.insert(PactVersion.__table__)
+        .on_conflict_do_nothing(index_elements=["consumer_id", "provider_id", "sha"])
+        .returning(_pact_versions.id)
+    ),
+    columns=("consumer_id", "provider_id", "sha", "content", "created_at"),
 )
 
 
@@ -137,12 +182,12 @@ def create_pact_version(
         "content": content,
         "created_at": utcnow(),
     }
-    inserted = session.execute(_INSERT_PACT_VERSION(session), values).first()
+    inserted = _INSERT_PACT_VERSION.first(session, values)
     if inserted is None:
         existing = find_pact_version(session, consumer_id, provider_id, sha)
         assert existing is not None
         return existing, False
-    return attach(session, PactVersion(id=inserted.id, **values)), True
+    return attach(session, PactVersion(id=inserted[0], **values)), True
 
 
 # --- publications -----------------------------------------------------------------------------------
@@ -161,8 +206,13 @@ def latest_for_consumer_version(
     return rows[0] if rows else None
 
 
-_INSERT_PUBLICATION = insert_unless_present(
-    PactPublication.__table__, ["consumer_version_id", "provider_id", "revision_number"], _publications.id
+_INSERT_PUBLICATION = Direct(
+    lambda dialect: (
+        dialect.insert(PactPublication.__table__)
+        .on_conflict_do_nothing(index_elements=["consumer_version_id", "provider_id", "revision_number"])
+        .returning(_publications.id)
+    ),
+    columns=[c.name for c in PactPublication.__table__.c if c.name != "id"],
 )
 
 
@@ -179,10 +229,10 @@ def create_publication(
         "consumer_version_order": consumer_version.order,
         "created_at": utcnow(),
     }
-    inserted = session.execute(_INSERT_PUBLICATION(session), values).first()
+    inserted = _INSERT_PUBLICATION.first(session, values)
     if inserted is None:
         return None
-    publication = attach(session, PactPublication(id=inserted.id, **values))
+    publication = attach(session, PactPublication(id=inserted[0], **values))
     _point_latest_at(session, publication)
     return publication
 
@@ -206,7 +256,7 @@ def _upsert_latest(dialect: ModuleType) -> Any:
     )
 
 
-_UPSERT_LATEST = per_dialect(_upsert_latest)
+_UPSERT_LATEST = Direct(_upsert_latest, columns=[c.name for c in LatestPub.__table__.c])
 
 
 def _point_latest_at(session: Session, publication: PactPublication) -> None:
@@ -220,7 +270,7 @@ def _point_latest_at(session: Session, publication: PactPublication) -> None:
         "created_at": publication.created_at,
         "revision": publication.revision_number,
     }
-    session.execute(_UPSERT_LATEST(session), values)
+    _UPSERT_LATEST.run(session, values)
     head_pacts.point_heads_at_pact(session, publication.consumer_version_id, publication.provider_id)
 
 
@@ -357,8 +407,8 @@ def latest_for_pact_version(session: Session, pact_version_id: int) -> PactRow |
 # statement; the text is not loaded (a verification result never reads it). The content's own links to the
 # pacticipants and to the pointer are redundant, but let PostgreSQL start from the SHA's unique index
 # instead of checking every publication of the integration (0.99 -> 0.69 ms on the full-size history).
-_LATEST_FOR_SHA = (
-    _rows_stmt()
+_LATEST_FOR_SHA = Direct(
+    _direct_rows_stmt()
     .where(
         Consumer.name == bindparam("consumer"),
         Provider.name == bindparam("provider"),
@@ -369,12 +419,13 @@ _LATEST_FOR_SHA = (
     )
     .order_by(PactPublication.consumer_version_order.desc())
     .limit(1)
-    .options(defer(PactVersion.content))
 )
 
 
 def latest_for_sha(session: Session, consumer_name: str, provider_name: str, sha: str) -> PactRow | None:
-    rows = _rows(session, _LATEST_FOR_SHA, {"consumer": consumer_name, "provider": provider_name, "sha": sha})
+    """The pact a verification result is published for (a direct statement: every result looks it up)."""
+    params = {"consumer": consumer_name, "provider": provider_name, "sha": sha}
+    rows = _direct_rows(session, _LATEST_FOR_SHA.rows(session, params))
     return rows[0] if rows else None
 
 

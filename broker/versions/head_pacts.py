@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from broker.db.sql import per_dialect
+from broker.db.direct import Direct
 
 _COLUMNS = "branch_id, provider_id, consumer_id, branch_name, consumer_version_id, created_at"
 _FROM_HEADS = """
@@ -22,9 +22,9 @@ FROM branch_heads bh
 JOIN latest_pact_publication_ids_for_consumer_versions lpp ON lpp.consumer_version_id = bh.version_id
 """
 
-_DELETE_BRANCH = text("DELETE FROM branch_head_pacts WHERE branch_id = :branch_id")
-_INSERT_BRANCH = text(
-    f"INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS} WHERE bh.branch_id = :branch_id"
+_DELETE_BRANCH = Direct(text("DELETE FROM branch_head_pacts WHERE branch_id = :branch_id"))
+_INSERT_BRANCH = Direct(
+    text(f"INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS} WHERE bh.branch_id = :branch_id")
 )
 
 _UPSERT = f"""
@@ -38,7 +38,7 @@ ON CONFLICT (branch_id, provider_id) DO UPDATE SET
 # PostgreSQL: the heads are read FOR SHARE, so a publication racing a head move waits for it and then sees
 # where the head went (READ COMMITTED re-reads the locked row); without it, it could point a head that had
 # just moved on at the old version's pact. SQLite writers are serialised already.
-_UPSERT_HEADS = per_dialect(
+_UPSERT_HEADS = Direct(
     lambda dialect: text(_UPSERT.format(lock="FOR SHARE OF bh" if dialect is postgresql else ""))
 )
 
@@ -52,15 +52,15 @@ def refresh_branch(session: Session, branch_id: int, *, head_has_pacts: bool = T
     """The branch's head has moved: its rows now point at the pacts of the new head (none yet, for a
     version created in this transaction: the caller says so with `head_has_pacts=False`, sparing the
     insert that would find nothing)."""
-    session.execute(_DELETE_BRANCH, {"branch_id": branch_id})
+    _DELETE_BRANCH.run(session, {"branch_id": branch_id})
     if head_has_pacts:
-        session.execute(_INSERT_BRANCH, {"branch_id": branch_id})
+        _INSERT_BRANCH.run(session, {"branch_id": branch_id})
 
 
 def point_heads_at_pact(session: Session, consumer_version_id: int, provider_id: int) -> None:
     """The version's pact with the provider was published (or revised): the branches it heads point at it."""
     params = {"consumer_version_id": consumer_version_id, "provider_id": provider_id}
-    session.execute(_UPSERT_HEADS(session), params)
+    _UPSERT_HEADS.run(session, params)
 
 
 def rebuild(session: Session | Connection) -> None:

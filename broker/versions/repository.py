@@ -18,7 +18,6 @@ from broker.db.sql import (
     entities,
     insert_unless_present,
     next_version_order_value,
-    per_dialect,
 )
 from broker.versions import head_pacts
 
@@ -44,7 +43,9 @@ def _insert_version(dialect: ModuleType) -> Any:
     )
 
 
-_INSERT_VERSION = per_dialect(_insert_version)
+_INSERT_VERSION = Direct(
+    _insert_version, columns=("pacticipant_id", "number", "build_url", "created_at", "updated_at")
+)
 
 
 def find_or_create(
@@ -70,13 +71,13 @@ def find_or_create(
         "updated_at": now,
         "order_pacticipant_id": pacticipant_id,
     }
-    inserted = session.execute(_INSERT_VERSION(session), values).first()
+    inserted = _INSERT_VERSION.first(session, values)
     if inserted is None:
         version = find(session, pacticipant_id, number)
         assert version is not None
         return version, False
     del values["order_pacticipant_id"]
-    return attach(session, Version(id=inserted.id, order=inserted.order, **values)), True
+    return attach(session, Version(id=inserted[0], order=inserted[1], **values)), True
 
 
 def latest(session: Session, pacticipant_id: int) -> Version | None:
@@ -277,7 +278,7 @@ def _insert_into_existing_branch(dialect: ModuleType) -> Any:
     )
 
 
-_INSERT_INTO_EXISTING_BRANCH = per_dialect(_insert_into_existing_branch)
+_INSERT_INTO_EXISTING_BRANCH = Direct(_insert_into_existing_branch)
 
 
 def add_to_existing_branch(
@@ -287,10 +288,10 @@ def add_to_existing_branch(
     version): the branch is found by name in the insert itself. None when nothing was inserted: there is
     no such branch, or the version is on it already."""
     values = _branch_version_values(version, branch_name)
-    inserted = session.execute(_INSERT_INTO_EXISTING_BRANCH(session), values).first()
+    inserted = _INSERT_INTO_EXISTING_BRANCH.first(session, values)
     if inserted is None:
         return None
-    branch_version = attach(session, BranchVersion(id=inserted.id, branch_id=inserted.branch_id, **values))
+    branch_version = attach(session, BranchVersion(id=inserted[0], branch_id=inserted[1], **values))
     _move_head(session, branch_version, version, version_is_new=version_is_new)
     return branch_version, True
 
@@ -307,7 +308,9 @@ def _upsert_head(dialect: ModuleType) -> Any:
     ).returning(BranchHead.branch_id)  # a row back: the head was created or moved
 
 
-_UPSERT_HEAD = per_dialect(_upsert_head)
+_UPSERT_HEAD = Direct(
+    _upsert_head, columns=("branch_id", "branch_version_id", "version_id", "pacticipant_id", "branch_name")
+)
 
 
 def _move_head(
@@ -321,7 +324,7 @@ def _move_head(
         "branch_name": branch_version.branch_name,
         "new_order": version.order,
     }
-    if session.execute(_UPSERT_HEAD(session), values).first() is not None:
+    if _UPSERT_HEAD.first(session, values) is not None:
         head_pacts.refresh_branch(session, branch_version.branch_id, head_has_pacts=not version_is_new)
 
 
