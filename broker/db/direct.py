@@ -68,7 +68,7 @@ class Direct:
         if found is None:
             statement = self.statement
             if not isinstance(statement, ClauseElement):
-                statement = statement(postgresql if dialect.name == "postgresql" else sqlite)
+                statement = statement(dialect_module(dialect.name))
             if self.columns:
                 statement = statement.values({name: bindparam(name) for name in self.columns})  # type: ignore[attr-defined]
             found = self._by_dialect[dialect.name] = _compile(statement, dialect)
@@ -96,13 +96,13 @@ class Direct:
         rows = self.rows(session, params)
         return rows[0] if rows else None
 
-    def scalar(self, session: Session, params: Mapping[str, Any] | None = None) -> Any:
-        """The first column of the first row; None when there is no row."""
-        row = self.first(session, params)
-        return row[0] if row else None
-
     def run(self, session: Session, params: Mapping[str, Any] | None = None) -> None:
         self.rows(session, params)
+
+
+def dialect_module(name: str) -> ModuleType:
+    """The module of a database kind's statements (its `insert` has ON CONFLICT): `sqlalchemy.dialects.*`."""
+    return postgresql if name == "postgresql" else sqlite
 
 
 def _connection(session: Session) -> Connection:
@@ -141,10 +141,8 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
         if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
     )
     columns = list(getattr(statement, "exported_columns", []) or [])
-    results: tuple[Processor | None, ...] | None = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
-    if results is not None and not any(results):
-        results = None
+    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
     names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
-    return _Compiled(sql, names, bool(compiled.positional), defaults, binds, results)
+    return _Compiled(
+        sql, names, bool(compiled.positional), defaults, binds, results if any(results) else None
+    )

@@ -13,15 +13,17 @@ CPU than SQLite takes to run it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from types import ModuleType
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, literal_column, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from broker.db.direct import dialect_module
 from broker.db.engine import is_postgres
 from broker.db.models import Base, Verification, Version
 
@@ -31,8 +33,7 @@ M = TypeVar("M", bound=Base)
 
 def dialect_insert(session: Session, model: type[Base]) -> Any:
     """An INSERT with `.on_conflict_do_*` for whichever database the session is on."""
-    dialect = postgresql if is_postgres(session) else sqlite
-    return dialect.insert(model)
+    return dialect_module(session.get_bind().dialect.name).insert(model)
 
 
 def per_dialect(build: Callable[[ModuleType], T]) -> Callable[[Session], T]:
@@ -43,7 +44,7 @@ def per_dialect(build: Callable[[ModuleType], T]) -> Callable[[Session], T]:
         name = session.get_bind().dialect.name
         found = built.get(name)
         if found is None:
-            found = built[name] = build(postgresql if name == "postgresql" else sqlite)
+            found = built[name] = build(dialect_module(name))
         return found
 
     return statement
@@ -80,10 +81,12 @@ def columns_of(model: type[Base]) -> Select[Any]:
     return select(*inspect(model).columns)
 
 
-def column_keys(model: type[Base]) -> list[str]:
-    """The attribute names of `model`'s columns, in `columns_of`'s order."""
+@cache
+def column_keys(model: type[Base]) -> tuple[str, ...]:
+    """The attribute names of `model`'s columns, in `columns_of`'s order (once per model: `entities` runs
+    on every publication and result)."""
     mapper = inspect(model)
-    return [mapper.get_property_by_column(column).key for column in mapper.columns]
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.columns)
 
 
 def entities(session: Session, model: type[M], rows: list[tuple[Any, ...]]) -> list[M]:

@@ -18,25 +18,21 @@ from broker.db.models import Verification, Version, utcnow
 from broker.db.sql import attach, next_verification_number_value
 
 _verifications = Verification.__table__.c
-# Every column but the two the database assigns (id, number), each a bind of its own name.
+# Every column but the two the database assigns (id, number).
 _INSERTED = [c.name for c in Verification.__table__.c if c.name not in ("id", "number")]
 _INSERT = Direct(
     lambda dialect: (
         dialect.insert(Verification.__table__)
-        .values(
-            {
-                **{name: bindparam(name) for name in _INSERTED},
-                "number": next_verification_number_value(dialect),
-            }
-        )
+        .values(number=next_verification_number_value(dialect))
         .returning(_verifications.id, _verifications.number)
-    )
+    ),
+    columns=_INSERTED,
 )
 
 
 def _upsert_latest(dialect: ModuleType) -> Any:
     latest = LatestVerification.__table__
-    stmt = dialect.insert(latest).values({c.name: bindparam(c.name) for c in latest.c})
+    stmt = dialect.insert(latest)
     return stmt.on_conflict_do_update(
         index_elements=["pact_version_id", "provider_version_id"],
         set_={"verification_id": stmt.excluded.verification_id, "created_at": stmt.excluded.created_at},
@@ -45,7 +41,7 @@ def _upsert_latest(dialect: ModuleType) -> Any:
     )
 
 
-_UPSERT_LATEST = Direct(_upsert_latest)
+_UPSERT_LATEST = Direct(_upsert_latest, columns=[c.name for c in LatestVerification.__table__.c])
 
 
 # A success by this provider version for this content already counted as one for for-verification's rules

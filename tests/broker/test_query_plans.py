@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -86,8 +86,11 @@ def seeded() -> Iterator[tuple[str, KnownAnswers]]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def captured_selects(url: str, request: shapes.Request) -> list[tuple[str, Any]]:
-    """The SELECTs the broker runs to answer `request` (a warm-up call first, then the captured one)."""
+def captured_selects(
+    url: str, request: shapes.Request, before: Sequence[shapes.Request] | None = None
+) -> list[tuple[str, Any]]:
+    """The SELECTs the broker runs to answer `request`, after `before` (default: `request` itself, a
+    warm-up call)."""
     settings = BrokerSettings(
         database_url=url,
         base_url=None,
@@ -104,11 +107,13 @@ def captured_selects(url: str, request: shapes.Request) -> list[tuple[str, Any]]
             statements.append((statement, parameters))
 
     with TestClient(app, base_url="http://broker.test") as client:
-        response = client.request(request.method, request.url, json=request.json)
-        assert response.status_code in request.expect, response.text
+        for earlier in [request] if before is None else before:
+            response = client.request(earlier.method, earlier.url, json=earlier.json)
+            assert response.status_code in earlier.expect, response.text
         event.listen(app.state.engine, "before_cursor_execute", listener)
-        client.request(request.method, request.url, json=request.json)
+        response = client.request(request.method, request.url, json=request.json)
         event.remove(app.state.engine, "before_cursor_execute", listener)
+        assert response.status_code in request.expect, response.text
     return statements
 
 

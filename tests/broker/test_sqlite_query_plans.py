@@ -10,20 +10,15 @@ by the provider version too: by content and provider alone it reads every result
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from benchmarks import shapes
 from benchmarks.dataset import DatasetSpec, KnownAnswers, seed
-from broker.app import create_app
 from broker.db.engine import make_engine
-from broker.settings import BrokerSettings
-from tests.broker.test_query_plans import BIG_TABLES
+from tests.broker.test_query_plans import BIG_TABLES, captured_selects
 
 
 @pytest.fixture(scope="module")
@@ -32,29 +27,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, KnownAnswers]
     return url, seed(url, DatasetSpec().scaled(0.05))
 
 
-def captured(url: str, requests: list[shapes.Request]) -> Iterator[tuple[str, Any]]:
-    """The SELECTs the broker runs for the last of `requests` (the ones before it warm up and set up)."""
-    no_auth = {"base_url": None, "basic_auth_username": None, "basic_auth_password": None}
-    app = create_app(BrokerSettings(database_url=url, auto_migrate=False, **no_auth))
-    statements: list[tuple[str, Any]] = []
-
-    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            statements.append((statement, parameters))
-
-    with TestClient(app, base_url="http://broker.test") as client:
-        *before, last = requests
-        for request in before:
-            answer = client.request(request.method, request.url, json=request.json)
-            assert answer.status_code in request.expect, answer.text
-        event.listen(app.state.engine, "before_cursor_execute", listener)
-        response = client.request(last.method, last.url, json=last.json)
-        event.remove(app.state.engine, "before_cursor_execute", listener)
-        assert response.status_code in last.expect, response.text
-    return iter(statements)
-
-
-def plans(url: str, statements: Iterator[tuple[str, Any]]) -> list[tuple[str, list[str]]]:
+def plans(url: str, statements: list[tuple[str, Any]]) -> list[tuple[str, list[str]]]:
     """Each statement with its plan's lines (EXPLAIN QUERY PLAN's `detail` column)."""
     engine = make_engine(url)
     try:
@@ -84,7 +57,7 @@ def test_a_verification_result_seeks_whole_keys(seeded: tuple[str, KnownAnswers]
     url, known = seeded
     build = shapes.verification_result(known, "plans")
     # Two successes from one provider version: the second asks whether that version succeeded before.
-    explained = plans(url, captured(url, [build(1), build(2)]))
+    explained = plans(url, captured_selects(url, build(2), before=[build(1)]))
     assert any("verifications" in statement for statement, _ in explained), "no look-up in verifications ran"
     assert bad_plans(explained) == []
 
@@ -92,7 +65,7 @@ def test_a_verification_result_seeks_whole_keys(seeded: tuple[str, KnownAnswers]
 def test_a_contract_publication_seeks_whole_keys(seeded: tuple[str, KnownAnswers]) -> None:
     url, known = seeded
     build = shapes.publish(known, "plans")
-    explained = plans(url, captured(url, [build(1), build(2)]))
+    explained = plans(url, captured_selects(url, build(2), before=[build(1)]))
     assert explained, "the publication ran no SELECT at all"
     assert bad_plans(explained) == []
 
