@@ -102,8 +102,9 @@ def changes_nothing_cached(session: Session) -> None:
 # The counters of a provider, of each of its consumers, and the broker-wide one, read by the provider's name
 # in one statement (a row with a NULL scope when none of them has moved yet; no row for an unknown name).
 # :unbranched adds the provider's `unbranched_successes` counter.
-_FOR_PROVIDER = text(
-    f"""
+_FOR_PROVIDER = Direct(
+    text(
+        f"""
     WITH p AS (SELECT id FROM pacticipants WHERE name = :name)
     SELECT p.id, g.scope_id, g.generation
     FROM p LEFT JOIN answer_generations g
@@ -114,6 +115,7 @@ _FOR_PROVIDER = text(
     JOIN integrations i ON i.provider_id = p.id
     JOIN answer_generations g ON g.scope_id = i.consumer_id
     """
+    )
 )
 
 
@@ -122,7 +124,7 @@ def for_provider(session: Session, provider_name: str, *, pending_on_any_success
     `pending_on_any_success`: the question names no provider branch or tag, so any success ends a pact's
     pending status, also from a version of no branch and no tag (`unbranched_successes`)."""
     params = {"name": provider_name, "unbranched": pending_on_any_success}
-    rows = session.execute(_FOR_PROVIDER, params).all()
+    rows = _FOR_PROVIDER.rows(session, params)
     if not rows:
         return None
     return tuple(sorted({(scope, generation) for _, scope, generation in rows if scope is not None}))
@@ -130,8 +132,9 @@ def for_provider(session: Session, provider_name: str, *, pending_on_any_success
 
 # The counters a deployment question is computed under (see the module's docstring), read by the named
 # pacticipants' names in one statement: how many of the names exist, then each counter that has moved.
-_FOR_DEPLOYMENT_QUESTION = text(
-    f"""
+_FOR_DEPLOYMENT_QUESTION = Direct(
+    text(
+        f"""
     WITH named AS (SELECT id FROM pacticipants WHERE name IN :names),
     scopes AS (
         SELECT 0 AS scope_id
@@ -146,14 +149,15 @@ _FOR_DEPLOYMENT_QUESTION = text(
     FROM (SELECT 1) AS one
     LEFT JOIN answer_generations g ON g.scope_id IN (SELECT scope_id FROM scopes)
     """
-).bindparams(bindparam("names", expanding=True))
+    ).bindparams(bindparam("names", expanding=True))
+)
 
 
 def for_deployment_question(session: Session, names: Collection[str]) -> Fingerprint | None:
     """What a can-i-deploy to an environment naming these pacticipants is computed under; None when one
     of them does not exist (the answer is an error, never kept)."""
     wanted = set(names)
-    rows = session.execute(_FOR_DEPLOYMENT_QUESTION, {"names": sorted(wanted)}).all()
+    rows = _FOR_DEPLOYMENT_QUESTION.rows(session, {"names": sorted(wanted)})
     if rows[0][0] != len(wanted):
         return None
     return tuple(sorted({(scope, generation) for _, scope, generation in rows if scope is not None}))

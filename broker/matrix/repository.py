@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from broker.db.direct import Direct
 from broker.db.models import (
     NAME,
     BranchHead,
@@ -153,7 +154,7 @@ class MatrixRepository:
             "version_pacticipants": list({name for name, _ in wanted}),
             "numbers": list({number for _, number in wanted}),
         }
-        for kind, row_id, text_, order, pacticipant in self.session.execute(_NAMED_STMT, params):
+        for kind, row_id, text_, order, pacticipant in _NAMED.rows(self.session, params):
             if kind == _PACTICIPANT:
                 self._pacticipants[text_] = (row_id, text_)
             elif kind == _ENVIRONMENT_NAMED:
@@ -175,7 +176,8 @@ class MatrixRepository:
 
     def main_branch(self, pacticipant: str) -> str | None:
         """The pacticipant's main branch name; None when it or its main branch is unknown."""
-        return self.session.scalar(_MAIN_BRANCH_STMT, {"name": pacticipant})
+        row = _MAIN_BRANCH.first(self.session, {"name": pacticipant})
+        return row[0] if row else None
 
     def environment_exists(self, name: str) -> bool:
         self.look_up((), name)
@@ -267,7 +269,7 @@ class MatrixRepository:
             "number": selector.version,
         }
         result: dict[int, list[_FoundVersion]] = defaultdict(list)
-        for vid, number, order, pid, branch_name in self.session.execute(_versions_stmt(shape), params):
+        for vid, number, order, pid, branch_name in _versions_stmt(shape).rows(self.session, params):
             result[pid].append(_FoundVersion(vid, number, order, branch_name))
         return result
 
@@ -283,7 +285,7 @@ class MatrixRepository:
             # that ever had a pact *may* be in the target; not required. Both in one statement.
             found: dict[tuple[int, int], Integration] = {}
             params["pids"] = list({s.pacticipant_id for s in real})
-            for cid, cname, pid, pname, required in self.session.execute(_either_side_stmt(criteria), params):
+            for cid, cname, pid, pname, required in _either_side_stmt(criteria).rows(self.session, params):
                 if required or (cid, pid) not in found:
                     found[(cid, pid)] = Integration(cid, cname, pid, pname, bool(required))
             return sorted(found.values(), key=lambda x: (x.consumer_name, x.provider_name))
@@ -293,7 +295,7 @@ class MatrixRepository:
         return sorted(
             (
                 Integration(cid, cname, pid, pname, cname in specified_names)
-                for cid, cname, pid, pname in self.session.execute(_between_stmt(criteria), params)
+                for cid, cname, pid, pname in _between_stmt(criteria).rows(self.session, params)
             ),
             key=lambda x: (x.consumer_name, x.provider_name),
         )
@@ -345,7 +347,7 @@ class MatrixRepository:
                 verification_executed_at=_aware(row[17]),
                 last_action_date=_aware(row[18]),
             )
-            for row in self.session.execute(stmt, params)
+            for row in stmt.rows(self.session, params)
         ]
 
     # --- decoration -------------------------------------------------------------------------------------
@@ -354,10 +356,9 @@ class MatrixRepository:
         details: dict[int, VersionDetails] = {vid: VersionDetails() for vid in version_ids}
         if not version_ids:
             return details
-        rows = self.session.execute(_VERSION_DETAILS_STMT, {"ids": list(version_ids)}).all()
-        by_kind: dict[int, list[Any]] = {_BRANCH: [], _TAG: [], _ENVIRONMENT: []}
-        for row in rows:
-            by_kind[row.kind].append(row)
+        by_kind: dict[int, list[_DetailRow]] = {_BRANCH: [], _TAG: [], _ENVIRONMENT: []}
+        for row in _VERSION_DETAILS.rows(self.session, {"ids": list(version_ids)}):
+            by_kind[row[0]].append(_DetailRow(*row))
         # Each kind in the order the reference lists it: branches and environments as added, tags by date.
         for r in sorted(by_kind[_BRANCH], key=lambda r: (r.version_id, _aware(r.created_at), r.row_id)):
             details[r.version_id].branch_versions.append((r.text1, bool(r.flag)))
@@ -384,18 +385,20 @@ def names_one_version(selector: UnresolvedSelector) -> bool:
 
 _PACTICIPANT, _ENVIRONMENT_NAMED, _VERSION_NAMED = 0, 1, 2
 _NO_INT = null().cast(Integer)
-_NAMED_STMT = union_all(
-    select(literal(_PACTICIPANT), Pacticipant.id, Pacticipant.name, _NO_INT, null().cast(NAME)).where(
-        Pacticipant.name.in_(_ids("names"))
-    ),
-    select(literal(_ENVIRONMENT_NAMED), Environment.id, Environment.name, _NO_INT, null().cast(NAME)).where(
-        Environment.name == bindparam("environment")
-    ),
-    select(literal(_VERSION_NAMED), Version.id, Version.number, Version.order, Pacticipant.name)
-    .join(Pacticipant, Pacticipant.id == Version.pacticipant_id)
-    .where(Pacticipant.name.in_(_ids("version_pacticipants")), Version.number.in_(_ids("numbers"))),
+_NAMED = Direct(
+    union_all(
+        select(literal(_PACTICIPANT), Pacticipant.id, Pacticipant.name, _NO_INT, null().cast(NAME)).where(
+            Pacticipant.name.in_(_ids("names"))
+        ),
+        select(
+            literal(_ENVIRONMENT_NAMED), Environment.id, Environment.name, _NO_INT, null().cast(NAME)
+        ).where(Environment.name == bindparam("environment")),
+        select(literal(_VERSION_NAMED), Version.id, Version.number, Version.order, Pacticipant.name)
+        .join(Pacticipant, Pacticipant.id == Version.pacticipant_id)
+        .where(Pacticipant.name.in_(_ids("version_pacticipants")), Version.number.in_(_ids("numbers"))),
+    )
 )
-_MAIN_BRANCH_STMT = select(Pacticipant.main_branch).where(Pacticipant.name == bindparam("name"))
+_MAIN_BRANCH = Direct(select(Pacticipant.main_branch).where(Pacticipant.name == bindparam("name")))
 
 
 @dataclass(frozen=True)
@@ -409,7 +412,7 @@ class _VersionsShape:
 
 
 @cache
-def _versions_stmt(shape: _VersionsShape) -> Select[Any]:
+def _versions_stmt(shape: _VersionsShape) -> Direct:
     """Versions of the pacticipants `:pids` matching the selector's criteria, newest first.
 
     With `latest`, only the newest per pacticipant comes back: a window function in SQL, so a
@@ -470,14 +473,14 @@ def _versions_stmt(shape: _VersionsShape) -> Select[Any]:
     if shape.latest:
         rank = func.row_number().over(partition_by=v.c.pacticipant_id, order_by=v.c.order.desc())
         ranked = stmt.add_columns(rank.label("rank")).subquery("ranked")
-        return (
+        return Direct(
             select(
                 ranked.c.id, ranked.c.number, ranked.c.order, ranked.c.pacticipant_id, ranked.c.branch_name
             )
             .where(ranked.c.rank == 1)
             .order_by(ranked.c.pacticipant_id, ranked.c.order.desc())
         )
-    return stmt.order_by(v.c.pacticipant_id, v.c.order.desc())
+    return Direct(stmt.order_by(v.c.pacticipant_id, v.c.order.desc()))
 
 
 # Which of the two kinds of resolved selector a criterion has: (name-only, with a version).
@@ -537,23 +540,25 @@ def _as_provider() -> Select[Any]:
 
 
 @cache
-def _either_side_stmt(criteria: _CriteriaShape) -> Any:
+def _either_side_stmt(criteria: _CriteriaShape) -> Direct:
     """The integrations of the selected versions as consumer (required: 1) and of the selected pacticipants
     as provider (0)."""
-    return union_all(
-        _as_consumer_stmt(criteria).add_columns(literal(1)),
-        _as_provider().add_columns(literal(0)),
+    return Direct(
+        union_all(
+            _as_consumer_stmt(criteria).add_columns(literal(1)),
+            _as_provider().add_columns(literal(0)),
+        )
     )
 
 
 @cache
-def _between_stmt(criteria: _CriteriaShape) -> Select[Any]:
+def _between_stmt(criteria: _CriteriaShape) -> Direct:
     lpp = LatestPactPublicationIdForConsumerVersion.__table__
-    return _as_consumer_stmt(criteria).where(lpp.c.provider_id.in_(_ids("ids")))
+    return Direct(_as_consumer_stmt(criteria).where(lpp.c.provider_id.in_(_ids("ids"))))
 
 
 @cache
-def _single_selector_rows_stmt(latest_only: bool, has_limit: bool, criteria: _CriteriaShape) -> Select[Any]:
+def _single_selector_rows_stmt(latest_only: bool, has_limit: bool, criteria: _CriteriaShape) -> Direct:
     """One selector: rows where it is the consumer (all their verifications), plus rows where it is the
     provider (only pacts it verified)."""
     pacts = _pacts_source(latest_only)
@@ -578,7 +583,7 @@ def _single_selector_rows_stmt(latest_only: bool, has_limit: bool, criteria: _Cr
     right = select(*_row_cols(all_pacts, v_provider)).select_from(
         all_pacts.join(v_provider, all_pacts.c.pact_version_id == v_provider.c.pact_version_id)
     )
-    return _decorated(union(left, right).subquery("rows"), has_limit)
+    return Direct(_decorated(union(left, right).subquery("rows"), has_limit))
 
 
 @cache
@@ -588,7 +593,7 @@ def _several_selectors_rows_stmt(
     has_name_only: bool,
     with_versions: _CriteriaShape | None,
     real: _CriteriaShape,
-) -> Select[Any]:
+) -> Direct:
     """Several selectors: filter the verifications to the selected provider versions *before* the outer
     join, so a pact verified only by other versions still yields a row with no provider version
     ("unverified for this version")."""
@@ -633,7 +638,7 @@ def _several_selectors_rows_stmt(
         .where(or_(p_sq.c.consumer_id.in_(specified_ids), p_sq.c.provider_id.in_(specified_ids)))
         .subquery("rows")
     )
-    return _decorated(rows_sq, has_limit)
+    return Direct(_decorated(rows_sq, has_limit))
 
 
 def _decorated(rows_sq: FromClause, has_limit: bool) -> Select[Any]:
@@ -683,6 +688,21 @@ def _decorated(rows_sq: FromClause, has_limit: bool) -> Select[Any]:
 
 
 _BRANCH, _TAG, _ENVIRONMENT = 0, 1, 2
+
+
+class _DetailRow(NamedTuple):
+    """A row of `_version_details`, by its columns' labels."""
+
+    kind: int
+    version_id: int
+    text1: str
+    text2: Any  # an environment's name; NULL in the other kinds' rows
+    text3: str | None
+    flag: Any
+    number1: int | None
+    number2: int | None
+    created_at: datetime
+    row_id: int
 
 
 def _version_details() -> Any:
@@ -756,7 +776,7 @@ def _version_details() -> Any:
     return union_all(branches, tags, environments)
 
 
-_VERSION_DETAILS_STMT = _version_details()
+_VERSION_DETAILS = Direct(_version_details())
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

@@ -122,10 +122,42 @@ def test_a_missing_parameter_is_named(session: Session) -> None:
         Direct(BY_NUMBER).rows(session, {"pid": 1})
 
 
-def test_an_expanding_in_is_refused(session: Session) -> None:
-    expanding = select(_versions.id).where(_versions.number.in_(bindparam("numbers", expanding=True)))
+# Two lists in one statement, one of them converted (datetimes are text on SQLite), and a plain bind between.
+IN_LISTS = select(_versions.id, _versions.number, _versions.created_at).where(
+    _versions.number.in_(bindparam("numbers", expanding=True)),
+    _versions.pacticipant_id == bindparam("pid"),
+    _versions.created_at.in_(bindparam("times", expanding=True)),
+)
+
+
+def test_expanding_lists_of_every_length_are_sqlalchemys(session: Session, td: TestDataBuilder) -> None:
+    """Each combination of list lengths is rendered once and reused; an empty list matches nothing, as
+    SQLAlchemy's empty IN does; element values are converted by the column's type."""
+    td.create_provider("Bar").create_consumer("Foo")
+    for number in ("1", "2", "3"):
+        td.publish_pact("Foo", number, "Bar")
+    foo = session.scalars(select(Pacticipant).where(Pacticipant.name == "Foo")).one()
+    created = dict(session.execute(select(_versions.number, _versions.created_at)).all())
+    direct = Direct(IN_LISTS)
+    for numbers in (["1", "2", "3"], ["2"], [], ["3", "1"], ["1", "3"]):
+        params = {"numbers": numbers, "pid": foo.id, "times": [created[n] for n in numbers] or [created["1"]]}
+        expected = sorted(tuple(row) for row in session.execute(IN_LISTS, params))
+        assert len(expected) == len(numbers)
+        assert sorted(direct.rows(session, params)) == expected
+    lengths = {key for compiled in direct._by_dialect.values() for key in compiled.renderings}
+    assert lengths == {(3, 3), (1, 1), (0, 1), (2, 2)}  # ["3", "1"] and ["1", "3"] share one rendering
+
+
+def test_a_literal_list_is_an_expanding_bind_of_its_own(session: Session, td: TestDataBuilder) -> None:
+    _world(td)
+    statement = select(_versions.number).where(_versions.number.in_(["p1", "1", "nope"]))
+    assert sorted(Direct(statement).rows(session)) == [("1",), ("p1",)]
+
+
+def test_a_literal_execute_bind_is_refused(session: Session) -> None:
+    literal = select(_versions.id).where(_versions.number == bindparam("number", literal_execute=True))
     with pytest.raises(ValueError, match="not a constant statement"):
-        Direct(expanding).rows(session, {"numbers": ["1"]})
+        Direct(literal).rows(session, {"number": "1"})
 
 
 def test_a_lost_connection_is_invalidated(session: Session, td: TestDataBuilder, database_url: str) -> None:
