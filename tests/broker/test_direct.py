@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, event, exc, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from broker.db.direct import Direct
 from broker.db.engine import is_postgres
-from broker.db.models import Pacticipant, Verification, Version
-from broker.db.sql import columns_of, entities
+from broker.db.models import Environment, Pacticipant, Verification, Version
+from broker.db.sql import Entities, columns_of, entities
 from broker.testing.builder import TestDataBuilder
 from tests.broker.conftest import _pg_admin
 
@@ -57,14 +57,15 @@ def test_values_are_stored_as_sqlalchemy_stores_them(session: Session, td: TestD
     its own would break ordering and comparisons)."""
     _world(td)
     params = _ids(session)
-    when = datetime(2026, 12, 6, 21, 0, 0, 123456, tzinfo=UTC)
+    # Far ahead of the clock: the other versions were updated now and must stay before it.
+    when = datetime(2100, 1, 1, 21, 0, 0, 123456, tzinfo=UTC)
     touch = update(Version).where(Version.id == bindparam("vid")).values(updated_at=bindparam("when"))
     Direct(touch).run(session, {"vid": params["pvid"], "when": when})
     session.commit()
     stored = session.execute(select(_versions.updated_at).where(_versions.id == params["pvid"])).scalar_one()
     assert stored.replace(tzinfo=None) == when.replace(tzinfo=None)
     later = select(_versions.id).where(_versions.updated_at > bindparam("t"))
-    assert Direct(later).rows(session, {"t": datetime(2026, 12, 6, 20, 59, tzinfo=UTC)}) == [
+    assert Direct(later).rows(session, {"t": datetime(2100, 1, 1, 20, 59, tzinfo=UTC)}) == [
         (params["pvid"],)
     ]
 
@@ -87,6 +88,37 @@ def test_entities_are_the_sessions_objects(session: Session, td: TestDataBuilder
     [fresh] = entities(session, Version, one.rows(session, {"vid": params["pvid"]}))
     assert fresh.number == "p1" and isinstance(fresh.created_at, datetime)
     assert fresh in session and not session.dirty  # persistent, and nothing to write back
+
+
+def test_several_entities_of_one_row_are_the_orms(session: Session, td: TestDataBuilder) -> None:
+    """`Entities` over a model, an alias of another and a third: the objects an ORM query of the three gives
+    (the same objects once the session holds them), a left-out column loaded on first access."""
+    _world(td)
+    td.create_environment("production", production=True, display_name="Production")
+    consumer = aliased(Pacticipant)
+    parts = Entities(Version, consumer, Environment, leave_out={Environment: ("display_name",)})
+    joins = (
+        select(*parts.columns)
+        .select_from(Version)
+        .join(consumer, consumer.id == Version.pacticipant_id)
+        .join(Environment, Environment.name == "production")
+        .where(Version.number == bindparam("number"))
+    )
+    orm = select(Version, consumer, Environment).join(consumer, consumer.id == Version.pacticipant_id)
+    orm = orm.join(Environment, Environment.name == "production").where(Version.number == "1")
+    expected = [tuple(row) for row in session.execute(orm)]
+    assert len(expected) == 1
+    session.expunge_all()
+    [(version, pacticipant, environment)] = parts.objects(
+        session, Direct(joins).rows(session, {"number": "1"})
+    )
+    assert (version.number, pacticipant.name, environment.name) == ("1", "Foo", "production")
+    assert environment.production is True and isinstance(version.created_at, datetime)
+    assert "display_name" not in environment.__dict__  # left out: not loaded yet
+    assert environment.display_name == "Production"  # loaded on access
+    assert not session.dirty
+    again = parts.objects(session, Direct(joins).rows(session, {"number": "1"}))
+    assert again == [(version, pacticipant, environment)]  # the objects the session holds
 
 
 def test_before_cursor_execute_listeners_are_called(session: Session, td: TestDataBuilder) -> None:
