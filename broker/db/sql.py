@@ -96,6 +96,34 @@ def entities(session: Session, model: type[M], rows: list[tuple[Any, ...]]) -> l
     return [attach(session, model(**dict(zip(keys, row, strict=True)))) for row in rows]
 
 
+class Entities:
+    """Whole objects of several models (or aliases of them) from one direct SELECT: select `columns`, and
+    `objects` makes each row a tuple of persistent objects of the session, one per target, as an ORM query
+    of the targets gives them. Columns in `leave_out` (a model's large ones) load on first access."""
+
+    def __init__(self, *targets: Any, leave_out: Mapping[type[Base], Sequence[str]] | None = None) -> None:
+        self._layout: list[tuple[type[Base], tuple[str, ...]]] = []
+        self.columns: list[Any] = []
+        for target in targets:
+            model = inspect(target).mapper.class_
+            left_out = (leave_out or {}).get(model, ())
+            keys = tuple(key for key in column_keys(model) if key not in left_out)
+            self._layout.append((model, keys))
+            self.columns += [getattr(target, key) for key in keys]
+
+    def objects(self, session: Session, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        found = []
+        for row in rows:
+            objects = []
+            start = 0
+            for model, keys in self._layout:
+                end = start + len(keys)
+                objects.append(attach(session, model(**dict(zip(keys, row[start:end], strict=True)))))
+                start = end
+            found.append(tuple(objects))
+        return found
+
+
 def insert_ignore(
     session: Session, model: type[Base], values: Mapping[str, Any], conflict: Sequence[str]
 ) -> bool:

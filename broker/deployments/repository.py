@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session, attributes
 
+from broker.db.direct import Direct
 from broker.db.engine import is_postgres
 from broker.db.models import (
     CurrentlyDeployedVersionId,
@@ -19,7 +20,7 @@ from broker.db.models import (
     Version,
     utcnow,
 )
-from broker.db.sql import attach, insert_ignore, per_dialect
+from broker.db.sql import Entities, attach, insert_ignore
 
 DeployedRow = tuple[DeployedVersion, Version, Pacticipant, Environment]
 ReleasedRow = tuple[ReleasedVersion, Version, Pacticipant, Environment]
@@ -32,13 +33,15 @@ def lock_application_instance(session: Session, pacticipant_id: int, environment
     stay "currently deployed". SQLite writers are already serialised (BEGIN IMMEDIATE).
     """
     if is_postgres(session):
-        session.execute(_LOCK, {"a": pacticipant_id, "b": environment_id})
+        _LOCK.run(session, {"a": pacticipant_id, "b": environment_id})
 
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:a, :b)")
+# Recording a deployment runs direct statements (`broker.db.direct`): CI records one per deploy step.
+_LOCK = Direct(text("SELECT pg_advisory_xact_lock(:a, :b)"))
 _Current = CurrentlyDeployedVersionId
-_CURRENT = (
-    select(DeployedVersion)
+_DEPLOYED = Entities(DeployedVersion)
+_CURRENT = Direct(
+    select(*_DEPLOYED.columns)
     .join(_Current, _Current.deployed_version_id == DeployedVersion.id)
     .where(
         _Current.pacticipant_id == bindparam("pacticipant_id"),
@@ -53,11 +56,12 @@ def current_deployment(
 ) -> DeployedVersion | None:
     """The deployment currently recorded for the application instance (`target`, '' for none)."""
     params = {"pacticipant_id": pacticipant_id, "environment_id": environment_id, "target": target}
-    return session.execute(_CURRENT, params).scalar_one_or_none()
+    found = _DEPLOYED.objects(session, _CURRENT.rows(session, params))
+    return found[0][0] if found else None
 
 
 _deployed = DeployedVersion.__table__.c
-_UNDEPLOY = (
+_UNDEPLOY = Direct(
     update(cast(Table, DeployedVersion.__table__))
     .where(_deployed.id == bindparam("deployed_id"))
     .values(undeployed_at=bindparam("now"), updated_at=bindparam("now"))
@@ -65,14 +69,15 @@ _UNDEPLOY = (
 
 
 def mark_undeployed(session: Session, deployed: DeployedVersion, now: datetime) -> None:
-    session.execute(_UNDEPLOY, {"deployed_id": deployed.id, "now": now})
+    _UNDEPLOY.run(session, {"deployed_id": deployed.id, "now": now})
     # Keep the session's copy true to the row without a flush.
     attributes.set_committed_value(deployed, "undeployed_at", now)
     attributes.set_committed_value(deployed, "updated_at", now)
 
 
-_INSERT_DEPLOYED = per_dialect(
-    lambda dialect: dialect.insert(DeployedVersion.__table__).returning(_deployed.id)
+_INSERT_DEPLOYED = Direct(
+    lambda dialect: dialect.insert(DeployedVersion.__table__).returning(_deployed.id),
+    columns=["uuid", "version_id", "pacticipant_id", "environment_id", "target", "created_at", "updated_at"],
 )
 
 
@@ -87,13 +92,16 @@ def _upsert_current(dialect: ModuleType) -> Any:
     )
 
 
-_UPSERT_CURRENT = per_dialect(_upsert_current)
+_UPSERT_CURRENT = Direct(
+    _upsert_current,
+    columns=["pacticipant_id", "environment_id", "target_for_index", "deployed_version_id", "version_id"],
+)
 
 
 def add_deployment(session: Session, values: dict[str, Any]) -> DeployedVersion:
     """Records the deployment and makes it the current one for its application instance."""
-    inserted = session.execute(_INSERT_DEPLOYED(session), values).one()
-    deployed = attach(session, DeployedVersion(id=inserted.id, undeployed_at=None, **values))
+    (inserted_id,) = _INSERT_DEPLOYED.rows(session, values)[0]
+    deployed = attach(session, DeployedVersion(id=inserted_id, undeployed_at=None, **values))
     pointer = {
         "pacticipant_id": deployed.pacticipant_id,
         "environment_id": deployed.environment_id,
@@ -101,12 +109,14 @@ def add_deployment(session: Session, values: dict[str, Any]) -> DeployedVersion:
         "deployed_version_id": deployed.id,
         "version_id": deployed.version_id,
     }
-    session.execute(_UPSERT_CURRENT(session), pointer)
+    _UPSERT_CURRENT.run(session, pointer)
     return deployed
 
 
-_TARGET = (
-    select(Pacticipant, Version, Environment)
+_TARGET_PARTS = Entities(Pacticipant, Version, Environment)
+_TARGET = Direct(
+    select(*_TARGET_PARTS.columns)
+    .select_from(Pacticipant)
     .join(Version, Version.pacticipant_id == Pacticipant.id)
     .join(Environment, Environment.uuid == bindparam("environment_uuid"))
     .where(Pacticipant.name == bindparam("name"), Version.number == bindparam("number"))
@@ -117,8 +127,8 @@ def version_and_environment(
     session: Session, pacticipant_name: str, number: str, environment_uuid: str
 ) -> tuple[Pacticipant, Version, Environment] | None:
     params = {"name": pacticipant_name, "number": number, "environment_uuid": environment_uuid}
-    row = session.execute(_TARGET, params).first()
-    return (row[0], row[1], row[2]) if row else None
+    found = _TARGET_PARTS.objects(session, _TARGET.rows(session, params))
+    return (found[0][0], found[0][1], found[0][2]) if found else None
 
 
 def deployed_by_uuid(session: Session, uuid: str) -> DeployedRow | None:

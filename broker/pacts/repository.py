@@ -22,7 +22,7 @@ from broker.db.models import (
 from broker.db.models import (
     LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
-from broker.db.sql import attach, column_keys
+from broker.db.sql import Entities, attach
 from broker.versions import head_pacts
 
 Consumer = aliased(Pacticipant, name="consumer")
@@ -57,38 +57,18 @@ def _rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> 
 
 # A PactRow's five objects as plain columns, for `Direct` statements on the write paths (a pact version's
 # content is left out: it loads on first access, as with `defer`).
-_PARTS = [
-    (PactPublication, PactPublication),
-    (PactVersion, PactVersion),
-    (Version, Version),
-    (Pacticipant, Consumer),
-    (Pacticipant, Provider),
-]
-_PART_KEYS = [
-    [key for key in column_keys(model) if not (model is PactVersion and key == "content")]
-    for model, _ in _PARTS
-]
+_PARTS = Entities(
+    PactPublication, PactVersion, Version, Consumer, Provider, leave_out={PactVersion: ("content",)}
+)
 
 
 def _direct_rows_stmt() -> Any:
-    columns = [
-        getattr(entity, key) for (_, entity), keys in zip(_PARTS, _PART_KEYS, strict=True) for key in keys
-    ]
-    return _rows_stmt().with_only_columns(*columns, maintain_column_froms=True)
+    return _rows_stmt().with_only_columns(*_PARTS.columns, maintain_column_froms=True)
 
 
 def _direct_rows(session: Session, rows: list[tuple[Any, ...]]) -> list[PactRow]:
     """Rows of a `_direct_rows_stmt` statement as PactRows of persistent objects, as `_rows` gives them."""
-    found = []
-    for row in rows:
-        objects: list[Any] = []
-        start = 0
-        for (model, _), keys in zip(_PARTS, _PART_KEYS, strict=True):
-            values = dict(zip(keys, row[start : start + len(keys)], strict=True))
-            objects.append(attach(session, model(**values)))
-            start += len(keys)
-        found.append(PactRow(*objects))
-    return found
+    return [PactRow(*objects) for objects in _PARTS.objects(session, rows)]
 
 
 # --- content ----------------------------------------------------------------------------------------
