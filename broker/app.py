@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from broker.answer_cache.store import AnswerStore
 from broker.api import ROUTERS
 from broker.api.errors import install_error_handlers
+from broker.api.kept_answers import KeptAnswers
 from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHeader
 from broker.api.routing import index_routes
 from broker.db.checkpoints import WalCheckpointer
@@ -68,7 +69,8 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     for module_name in ROUTERS:
         app.include_router(importlib.import_module(module_name).router)
     index_routes(app)
-    # Added last = runs first: size limit, then auth, then the app.
+    # Added last = runs first: size limit, then auth, then the app; kept answers inside HEAD handling.
+    app.add_middleware(KeptAnswers)
     app.add_middleware(HeadAsGet)
     app.add_middleware(VersionHeader)
     app.add_middleware(BasicAuth, settings=settings)

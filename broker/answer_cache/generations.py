@@ -54,6 +54,9 @@ from broker.db.direct import Direct
 
 BROKER_WIDE = 0
 Fingerprint = tuple[tuple[int, int], ...]
+# ASGI scope key: the counters `broker.api.kept_answers` read for a request whose answer it did not have, so
+# the endpoint computes under them instead of reading them a second time.
+READ_FOR_REQUEST = "broker.answer_cache.counters"
 
 _DECLARED = "answer_cache_changes"  # session.info: the scopes this transaction declared, if any
 _WROTE = "answer_cache_wrote"  # connection.info: this transaction ran an INSERT, UPDATE or DELETE

@@ -118,12 +118,16 @@ JSON_TYPES = ("application/json", "application/hal+json", "application/merge-pat
 
 async def read_json_object(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
     """The request body as a JSON object, or a 415/400 naming what is wrong with it."""
-    raw = await request.body()
+    return json_object(await request.body(), request.headers.get("content-type"), allow_empty=allow_empty)
+
+
+def json_object(raw: bytes, content_type_header: str | None, *, allow_empty: bool = False) -> dict[str, Any]:
+    """`raw` as a JSON object, or a 415/400 naming what is wrong with it."""
     if not raw.strip():
         if allow_empty:
             return {}
         raise ValidationFailed.one("body", "must not be empty")
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    content_type = (content_type_header or "application/json").split(";")[0].strip().lower()
     if content_type and content_type not in JSON_TYPES and not content_type.endswith("+json"):
         raise UnsupportedMediaType(f"Content-Type {content_type!r} is not supported; send application/json")
     try:

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from broker.answer_cache import generations
@@ -52,6 +53,7 @@ async def post_pacts_for_verification(
         urls=urls,
         deprecated=False,
         answers=request.app.state.answers,
+        counters_read=request.scope.get(generations.READ_FOR_REQUEST),
     )
 
 
@@ -65,19 +67,24 @@ def get_pacts_for_verification(
 
 
 def _answer(
-    provider: str, body: dict[str, Any], session: Any, urls: Urls, deprecated: bool, answers: AnswerStore
+    provider: str,
+    body: dict[str, Any],
+    session: Any,
+    urls: Urls,
+    deprecated: bool,
+    answers: AnswerStore,
+    counters_read: generations.Fingerprint | None = None,
 ) -> Response:
     """The answer kept from an earlier request when nothing it is made of has changed since (the counters
-    are read before anything else, see `generations`); otherwise computed, and kept."""
+    are read before anything else, see `generations`; `counters_read` when `broker.api.kept_answers` read
+    them); otherwise computed, and kept."""
     now = datetime.now(UTC)
-    fingerprint = (
-        generations.for_provider(session, provider, pending_on_any_success=pending_on_any_success(body))
-        if answers.enabled
-        else None
-    )
+    fingerprint = counters_read
+    if fingerprint is None and answers.enabled:
+        fingerprint = counters(session, provider, body)
     if fingerprint is None:  # no cache, or a provider unknown when the counters were read (mostly a 404)
         return _compute(provider, body, session, urls, deprecated, now)
-    key = (provider, urls.base, deprecated, _canonical(body), wip_verified_cutoff(now))
+    key = kept_answer_key(provider, urls.base, deprecated, body, now)
     kept = answers.get(key, fingerprint)
     if kept is not None:
         return Response(kept, media_type=HAL_JSON)
@@ -87,6 +94,19 @@ def _answer(
 
 
 _answer_ending_session = finishing_sessions(_answer)
+
+
+def counters(session: Session, provider: str, body: dict[str, Any]) -> generations.Fingerprint | None:
+    """The counters an answer to this question is kept under; None for a provider unknown to them."""
+    return generations.for_provider(session, provider, pending_on_any_success=pending_on_any_success(body))
+
+
+def kept_answer_key(
+    provider: str, base: str, deprecated: bool, body: dict[str, Any], now: datetime
+) -> tuple[Any, ...]:
+    """What a kept answer is found by (with its counters): the question, its keys in any order, and the
+    minute, which moves the WIP look-back window."""
+    return (provider, base, deprecated, _canonical(body), wip_verified_cutoff(now))
 
 
 def _canonical(body: dict[str, Any]) -> bytes:

@@ -55,6 +55,17 @@ def _errors(errors: list[str] | dict[str, list[str]]) -> JSONResponse:
     return HalResponse({"errors": errors}, status_code=400)
 
 
+def kept_answer_key(request: Request, base: str, query: MatrixQuery) -> tuple[str, str, str]:
+    """What a kept answer to a deployment question is found by (with the counters it was computed under)."""
+    return (request.url.path, base, query.model_dump_json())
+
+
+def can_i_deploy_question(params: dict[str, Any]) -> MatrixQuery | None:
+    """A can-i-deploy's question, parsed for the key only when well-formed: a malformed question is always
+    answered by validation, never kept."""
+    return None if can_i_deploy_errors(params) else parse_can_i_deploy_query(params)
+
+
 def _kept_or_computed(
     request: Request, session: Session, urls: Urls, query: MatrixQuery | None, compute: Callable[[], Response]
 ) -> Response:
@@ -64,10 +75,12 @@ def _kept_or_computed(
     would."""
     answers: AnswerStore = request.app.state.answers
     names = query.deployment_question_names() if answers.enabled and query is not None else None
-    fingerprint = generations.for_deployment_question(session, names) if names else None
+    fingerprint = request.scope.get(generations.READ_FOR_REQUEST)
+    if fingerprint is None and names:
+        fingerprint = generations.for_deployment_question(session, names)
     if query is None or fingerprint is None:
         return compute()
-    key = (request.url.path, urls.base, query.model_dump_json())
+    key = kept_answer_key(request, urls.base, query)
     # `Cache-Control: no-cache` asks for a fresh answer (which is then kept in place of the old one).
     fresh = "no-cache" in request.headers.get("cache-control", "")
     kept = None if fresh else answers.get(key, fingerprint)
@@ -123,9 +136,7 @@ def get_can_i_deploy(request: Request, session: DbSession, urls: UrlBuilder) -> 
             return _errors(errors)
         return HalResponse(matrix_body(service.find(parse_can_i_deploy_query(params)), urls))
 
-    # Parsed for the key only when well-formed: a malformed question is always answered by validation.
-    query = None if can_i_deploy_errors(params) else parse_can_i_deploy_query(params)
-    return _kept_or_computed(request, session, urls, query, compute)
+    return _kept_or_computed(request, session, urls, can_i_deploy_question(params), compute)
 
 
 @router.get(

@@ -65,9 +65,7 @@ def test_values_are_stored_as_sqlalchemy_stores_them(session: Session, td: TestD
     stored = session.execute(select(_versions.updated_at).where(_versions.id == params["pvid"])).scalar_one()
     assert stored.replace(tzinfo=None) == when.replace(tzinfo=None)
     later = select(_versions.id).where(_versions.updated_at > bindparam("t"))
-    assert Direct(later).rows(session, {"t": datetime(2100, 1, 1, 20, 59, tzinfo=UTC)}) == [
-        (params["pvid"],)
-    ]
+    assert Direct(later).rows(session, {"t": datetime(2100, 1, 1, 20, 59, tzinfo=UTC)}) == [(params["pvid"],)]
 
 
 def test_pending_changes_are_flushed_first(session: Session, td: TestDataBuilder) -> None:

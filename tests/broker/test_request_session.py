@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
-from broker.db.engine import open_session
+from broker.db.engine import is_postgres, open_session
 from broker.testing import TestDataBuilder
 from broker.verifiable_pacts.repository import VerifiablePactsRepository
 from tests.broker.helpers import publish_body
@@ -71,6 +71,10 @@ def test_a_request_takes_one_worker_hop_the_endpoint_which_ends_its_transaction(
     finally:
         event.remove(engine.pool, "checkin", record)
     assert response.status_code in (200, 201), response.text
+    if is_postgres(engine) and hops[0] == "read_counters":
+        # A question whose answer may be kept had its counters read before routing (over the network on
+        # PostgreSQL, so in a worker: `broker.api.kept_answers`); not kept yet, the endpoint answered.
+        hops.pop(0)
     assert len(hops) == 1, hops
     assert ended_in and threading.current_thread().name not in ended_in
     assert engine.pool.checkedout() == 0
@@ -121,20 +125,24 @@ def test_reads_on_postgresql_run_outside_a_transaction_and_writes_and_for_verifi
 ) -> None:
     """A transaction costs a read two round trips (psycopg sends BEGIN on its own, then COMMIT), two of
     can-i-deploy's nine; under READ COMMITTED its statements see no less without one. for-verification
-    sets planner options with SET LOCAL, which needs a transaction; writes need theirs."""
+    sets planner options with SET LOCAL, which needs a transaction; writes need theirs. The counters of a
+    question whose answer may be kept are read before routing, in a statement of their own."""
     if broker_app.state.engine.dialect.name != "postgresql":
         pytest.skip("SQLite reads open no transaction to begin with")
     td.publish_pact("Foo", "1", "Bar", branch="main").create_verification("7")
     seen: list[bool] = []
+    counters: list[bool] = []  # the answer cache's counters, read before routing
 
-    def record(conn: Any, *_args: Any) -> None:
-        seen.append(conn.connection.driver_connection.autocommit)
+    def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        autocommit = conn.connection.driver_connection.autocommit
+        (counters if "answer_generations" in statement else seen).append(autocommit)
 
     event.listen(broker_app.state.engine, "before_cursor_execute", record)
     try:
 
         def autocommit_of(send: Callable[[], Any]) -> set[bool]:
             seen.clear()
+            counters.clear()
             assert send().status_code in (200, 201)
             return set(seen)
 
@@ -143,6 +151,7 @@ def test_reads_on_postgresql_run_outside_a_transaction_and_writes_and_for_verifi
         assert autocommit_of(lambda: client.get("/webhooks")) == {True}
         fv = {"providerVersionBranch": "main", "includeWipPactsSince": "2020-01-01"}
         assert autocommit_of(lambda: client.post("/pacts/provider/Bar/for-verification", json=fv)) == {False}
+        assert counters == [True]
         body = publish_body("Foo", "2", "Bar", branch="main")
         assert autocommit_of(lambda: client.post("/contracts/publish", json=body)) == {False}
     finally:
