@@ -191,7 +191,7 @@ class VerifiablePactsRepository:
             # A UNION of five joins: PostgreSQL kept planning it for each request's values (10 ms on the
             # full benchmark history, twice its run time). Its generic plan, index look-ups from the
             # provider's consumers, is the plan for any provider.
-            self.session.execute(_PLAN_ONCE)
+            direct(_PLAN_ONCE).run(self.session)
         for row in direct(_default_pacts(self.sqlite, wip_since is not None)).rows(self.session, params):
             found[row[-1]].append(make(row[:-1]))
         return found
@@ -232,7 +232,7 @@ class VerifiablePactsRepository:
         on generic plans, which are right for them and skip their planning (see `default_pacts`).
         """
         if not self.sqlite and not self._planning_per_call:
-            self.session.execute(_PLAN_EACH_CALL)
+            direct(_PLAN_EACH_CALL).run(self.session)
             self._planning_per_call = True
 
     # --- pending ------------------------------------------------------------------------------------------
