@@ -11,7 +11,8 @@ a fresh answer (`Cache-Control: no-cache`), a malformed one, or an error on the 
 endpoint (with the body read here handed on), which answers it and keeps the answer as before.
 
 It runs inside the auth and body-size middleware (a refused request never gets here) and inside HEAD
-handling. The counters are read in a worker thread, in turn with the endpoints (see `_read`).
+handling. The counters are still read in a worker thread, in turn with the endpoints (see `_read`): what
+is saved is FastAPI's side, ~0.3 ms of CPU a kept answer.
 """
 
 from __future__ import annotations
