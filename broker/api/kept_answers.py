@@ -51,16 +51,17 @@ class KeptAnswers:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("root_path"):
+        answers: AnswerStore | None = scope["app"].state.answers if scope["type"] == "http" else None
+        if answers is None or not answers.enabled or scope.get("root_path"):
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
         if method == "GET" and path in _DEPLOYMENT_QUESTIONS:
-            kept = await self._deployment_answer(scope, _DEPLOYMENT_QUESTIONS[path])
+            kept = await self._deployment_answer(scope, answers, _DEPLOYMENT_QUESTIONS[path])
         elif method == "POST" and (found := _FOR_VERIFICATION.match(path)):
             body, receive = await _read_body(receive)
             # The path is percent-decoded already, as FastAPI reads the endpoint's `provider` from it.
-            kept = await self._pacts_for_verification(scope, found.group(1), body)
+            kept = await self._pacts_for_verification(scope, answers, found.group(1), body)
         else:
             kept = None
         if kept is None:
@@ -70,11 +71,10 @@ class KeptAnswers:
         await Response(kept, media_type=HAL_JSON)(scope, receive, send)
 
     async def _deployment_answer(
-        self, scope: Scope, question: Callable[[dict[str, Any]], Any]
+        self, scope: Scope, answers: AnswerStore, question: Callable[[dict[str, Any]], Any]
     ) -> bytes | None:
         request = Request(scope)
-        answers: AnswerStore = request.app.state.answers
-        if not answers.enabled or "no-cache" in request.headers.get("cache-control", ""):
+        if "no-cache" in request.headers.get("cache-control", ""):
             return None
         try:
             query = question(matrix.nested_query(request))
@@ -87,11 +87,10 @@ class KeptAnswers:
         fingerprint = await _read(request, lambda s: generations.for_deployment_question(s, names))
         return _kept(scope, answers, key, fingerprint)
 
-    async def _pacts_for_verification(self, scope: Scope, provider: str, raw: bytes) -> bytes | None:
+    async def _pacts_for_verification(
+        self, scope: Scope, answers: AnswerStore, provider: str, raw: bytes
+    ) -> bytes | None:
         request = Request(scope)
-        answers: AnswerStore = request.app.state.answers
-        if not answers.enabled:
-            return None
         try:
             body = json_object(raw, request.headers.get("content-type"), allow_empty=True)
             now = datetime.now(UTC)

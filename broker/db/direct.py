@@ -39,6 +39,7 @@ from sqlalchemy.sql import ClauseElement
 Processor = Callable[[Any], Any]
 
 
+_NO_EXPANSION: Mapping[str, Sequence[str]] = {}
 # Renderings kept per expanding statement (one per combination of list lengths); past it they start over.
 _MAX_RENDERINGS = 256
 
@@ -110,19 +111,15 @@ class Direct:
         values = dict(compiled.defaults)
         if params:
             values.update(params)
-        sql, names = compiled.sql, compiled.names
+        sql, names, expansion = compiled.sql, compiled.names, _NO_EXPANSION
         if compiled.expanding:
             rendering = compiled.rendering(values)
-            sql, names = rendering.sql, rendering.names
-            for name, elements in rendering.expansion.items():
+            sql, names, expansion = rendering.sql, rendering.names, rendering.expansion
+            for name, elements in expansion.items():
                 values.update(zip(elements, values.pop(name), strict=True))
-            expanded = rendering.expansion
-            for name, convert in compiled.binds:
-                for element in expanded.get(name, (name,)):
-                    values[element] = convert(values[element])
-        else:
-            for name, convert in compiled.binds:
-                values[name] = convert(values[name])
+        for name, convert in compiled.binds:
+            for element in expansion.get(name, (name,)):
+                values[element] = convert(values[element])
         # A missing parameter is a KeyError naming it (the driver's own message differs by database).
         bound: Any = tuple(values[n] for n in names) if compiled.positional else {n: values[n] for n in names}
         rows = _run(connection, sql, bound)
@@ -130,6 +127,10 @@ class Direct:
             return rows
         converters = compiled.results
         return [tuple(c(v) if c else v for c, v in zip(converters, row, strict=True)) for row in rows]
+
+    def scalars(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The first column of every row (what `session.scalars` gives for a statement of columns)."""
+        return [row[0] for row in self.rows(session, params)]
 
     def first(self, session: Session, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         rows = self.rows(session, params)

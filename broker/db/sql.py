@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from broker.db.direct import dialect_module
+from broker.db.direct import Direct, dialect_module
 from broker.db.engine import is_postgres
 from broker.db.models import Base, Verification, Version
 
@@ -50,13 +50,22 @@ def per_dialect(build: Callable[[ModuleType], T]) -> Callable[[Session], T]:
     return statement
 
 
+def _insert_unless_present(dialect: ModuleType, table: Any, conflict: Sequence[str], returning: Any) -> Any:
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(*returning)
+
+
 def insert_unless_present(table: Any, conflict: Sequence[str], *returning: Any) -> Callable[[Session], Any]:
     """`INSERT ... ON CONFLICT (conflict) DO NOTHING RETURNING returning`, built once per database kind.
     Execute it with the row's values; no row back means one with the same `conflict` columns was there."""
-    return per_dialect(
-        lambda dialect: (
-            dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(*returning)
-        )
+    return per_dialect(lambda dialect: _insert_unless_present(dialect, table, conflict, returning))
+
+
+def direct_insert_unless_present(
+    table: Any, conflict: Sequence[str], *returning: Any, columns: Sequence[str]
+) -> Direct:
+    """`insert_unless_present` as a direct statement, taking the `columns` from its parameters."""
+    return Direct(
+        lambda dialect: _insert_unless_present(dialect, table, conflict, returning), columns=columns
     )
 
 

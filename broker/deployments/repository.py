@@ -20,7 +20,7 @@ from broker.db.models import (
     Version,
     utcnow,
 )
-from broker.db.sql import Entities, attach, insert_ignore
+from broker.db.sql import Entities, attach, columns_of, entities, insert_ignore
 
 DeployedRow = tuple[DeployedVersion, Version, Pacticipant, Environment]
 ReleasedRow = tuple[ReleasedVersion, Version, Pacticipant, Environment]
@@ -39,9 +39,8 @@ def lock_application_instance(session: Session, pacticipant_id: int, environment
 # Recording a deployment runs direct statements (`broker.db.direct`): CI records one per deploy step.
 _LOCK = Direct(text("SELECT pg_advisory_xact_lock(:a, :b)"))
 _Current = CurrentlyDeployedVersionId
-_DEPLOYED = Entities(DeployedVersion)
 _CURRENT = Direct(
-    select(*_DEPLOYED.columns)
+    columns_of(DeployedVersion)
     .join(_Current, _Current.deployed_version_id == DeployedVersion.id)
     .where(
         _Current.pacticipant_id == bindparam("pacticipant_id"),
@@ -56,8 +55,8 @@ def current_deployment(
 ) -> DeployedVersion | None:
     """The deployment currently recorded for the application instance (`target`, '' for none)."""
     params = {"pacticipant_id": pacticipant_id, "environment_id": environment_id, "target": target}
-    found = _DEPLOYED.objects(session, _CURRENT.rows(session, params))
-    return found[0][0] if found else None
+    found = entities(session, DeployedVersion, _CURRENT.rows(session, params))
+    return found[0] if found else None
 
 
 _deployed = DeployedVersion.__table__.c

@@ -176,8 +176,8 @@ class MatrixRepository:
 
     def main_branch(self, pacticipant: str) -> str | None:
         """The pacticipant's main branch name; None when it or its main branch is unknown."""
-        row = _MAIN_BRANCH.first(self.session, {"name": pacticipant})
-        return row[0] if row else None
+        found = _MAIN_BRANCH.scalars(self.session, {"name": pacticipant})
+        return found[0] if found else None
 
     def environment_exists(self, name: str) -> bool:
         self.look_up((), name)

@@ -22,7 +22,7 @@ from broker.db.models import (
 from broker.db.models import (
     LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
-from broker.db.sql import Entities, attach
+from broker.db.sql import Entities, attach, direct_insert_unless_present
 from broker.versions import head_pacts
 
 Consumer = aliased(Pacticipant, name="consumer")
@@ -141,12 +141,10 @@ def previous_content_id(
     return session.execute(_PREVIOUS_CONTENT, params).scalar_one_or_none()
 
 
-_INSERT_PACT_VERSION = Direct(
-    lambda dialect: (
-        dialect.insert(PactVersion.__table__)
-        .on_conflict_do_nothing(index_elements=["consumer_id", "provider_id", "sha"])
-        .returning(_pact_versions.id)
-    ),
+_INSERT_PACT_VERSION = direct_insert_unless_present(
+    PactVersion.__table__,
+    ["consumer_id", "provider_id", "sha"],
+    _pact_versions.id,
     columns=("consumer_id", "provider_id", "sha", "content", "created_at"),
 )
 
@@ -186,12 +184,10 @@ def latest_for_consumer_version(
     return rows[0] if rows else None
 
 
-_INSERT_PUBLICATION = Direct(
-    lambda dialect: (
-        dialect.insert(PactPublication.__table__)
-        .on_conflict_do_nothing(index_elements=["consumer_version_id", "provider_id", "revision_number"])
-        .returning(_publications.id)
-    ),
+_INSERT_PUBLICATION = direct_insert_unless_present(
+    PactPublication.__table__,
+    ["consumer_version_id", "provider_id", "revision_number"],
+    _publications.id,
     columns=[c.name for c in PactPublication.__table__.c if c.name != "id"],
 )
 

@@ -131,7 +131,7 @@ class VerifiablePactsRepository:
         return ProviderRef(row[0], row[1]) if row else None
 
     def environment_names(self) -> set[str]:
-        return {name for (name,) in direct(_ENVIRONMENT_NAMES).rows(self.session)}
+        return set(direct(_ENVIRONMENT_NAMES).scalars(self.session))
 
     # --- selection ------------------------------------------------------------------------------------------
     def _run(self, stmt: Select[Any], params: dict[str, Any]) -> list[PactRow]:
@@ -243,7 +243,7 @@ class VerifiablePactsRepository:
             return set()
         self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids), "branch": branch}
-        return {row[0] for row in direct(_verified_for_branch(self.sqlite)).rows(self.session, params)}
+        return set(direct(_verified_for_branch(self.sqlite)).scalars(self.session, params))
 
     def verified_on_branch(
         self, provider_id: int, branch: str, pending_ids: set[int], wip_ids: set[int]
@@ -292,7 +292,7 @@ class VerifiablePactsRepository:
                 stmt = _verified_by_other_tag(self.sqlite, before=True)
             else:
                 stmt = _verified_by_other_tag(self.sqlite, before=False)
-            result[tag] |= {row[0] for row in direct(stmt).rows(self.session, params)}
+            result[tag] |= set(direct(stmt).scalars(self.session, params))
         return result
 
     def verified_by_any(self, provider_id: int, pact_version_ids: set[int]) -> set[int]:
@@ -300,7 +300,7 @@ class VerifiablePactsRepository:
             return set()
         self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids)}
-        return {row[0] for row in direct(_successful(self.sqlite)).rows(self.session, params)}
+        return set(direct(_successful(self.sqlite)).scalars(self.session, params))
 
     # --- WIP ----------------------------------------------------------------------------------------------
     def wip_candidates(self, provider_id: int, since: datetime) -> list[PactRow]:
@@ -319,14 +319,14 @@ class VerifiablePactsRepository:
             "branch": branch,
             "cutoff": self.verified_cutoff,
         }
-        return {row[0] for row in direct(_wip_verified_for_branch(self.sqlite)).rows(self.session, params)}
+        return set(direct(_wip_verified_for_branch(self.sqlite)).scalars(self.session, params))
 
     def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
         if not pact_version_ids:
             return set()
         self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids), "tag": tag}
-        return {row[0] for row in direct(_wip_verified_for_tag(self.sqlite)).rows(self.session, params)}
+        return set(direct(_wip_verified_for_tag(self.sqlite)).scalars(self.session, params))
 
 
 # --- statements -----------------------------------------------------------------------------------------
