@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from broker.answer_cache.store import AnswerStore
 from broker.api import ROUTERS
+from broker.api.blocking import run_inline
 from broker.api.errors import install_error_handlers
 from broker.api.kept_answers import KeptAnswers
 from broker.api.middleware import BasicAuth, BodySizeLimit, HeadAsGet, VersionHeader
@@ -46,6 +47,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         webhooks.resume(engine, getattr(app.state, "webhook_settings", None))
         # The limiter belongs to the serving event loop, so it is set here rather than at import.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        run_inline(settings.request_threads == 1)  # one request at a time: no thread to hop to
         gc.set_threshold(*_GC_THRESHOLDS)
         database_file = sqlite_file(engine.url)
         checkpointer = app.state.checkpointer = WalCheckpointer(database_file) if database_file else None

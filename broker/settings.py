@@ -39,7 +39,8 @@ class BrokerSettings(BaseSettings):
     # alternating rounds: SQLite 84-94 -> 124-131 req/s, PostgreSQL 49-56 -> 81-89). Unset, it is
     # `request_threads`: 2, so a request waiting on PostgreSQL does not stall its process; 1 for SQLite with
     # several processes, whose one writer at a time then never waits for the interpreter behind its own
-    # process's other request (2 workers, 6 Dec: 930-995 req/s against 761-803 with 2 each).
+    # process's other request (2 workers, 6 Dec: 930-995 req/s against 761-803 with 2 each). With 1 the
+    # work runs on the event loop itself, without a thread (`broker.api.blocking`).
     threads: int | None = Field(default=None, ge=1)
     # for-verification and deployment-question answers each process keeps in memory (0: none), up to this
     # many bytes in all; one is served again while no write changed what it was made of

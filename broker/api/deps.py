@@ -13,6 +13,7 @@ import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from broker.api.blocking import run_blocking
 from broker.api.hal import Urls, urls_for
 from broker.db.engine import finish_session, open_session
 from broker.errors import UnsupportedMediaType, ValidationFailed
@@ -45,10 +46,10 @@ async def get_read_transaction(request: Request) -> AsyncIterator[Session]:
 async def request_session(
     request: Request, *, write: bool, autocommit: bool = False
 ) -> AsyncIterator[Session]:
-    """The session is made on the event loop (it does no I/O before its first statement, which runs in the
-    endpoint's thread) and ended in one worker thread: one thread hop besides the endpoint's, where a sync
-    generator dependency took two. Each hop waits for a worker to wake, which on a busy 2-core machine cost
-    more than the work it carried.
+    """The session is made on the event loop (it does no I/O before its first statement, which runs where the
+    endpoint's work runs) and ended in one worker thread (or inline: `broker.api.blocking`): one thread hop
+    besides the endpoint's, where a sync generator dependency took two. Each hop waits for a worker to wake,
+    which on a busy 2-core machine cost more than the work it carried.
 
     The end runs outside the endpoints' limiter (`settings.request_threads`), as FastAPI's own dependency
     exits do: a commit must never wait for a token held by an endpoint that waits for this commit's lock
@@ -97,10 +98,9 @@ def _end(sessions: list[Session], *, commit: bool) -> None:
 
 
 async def _in_worker(work: Callable[[], None]) -> None:
-    # Shielded: a request cancelled (client gone) still gives its connection back. A limiter of its own per
-    # call, as FastAPI's `contextmanager_in_threadpool` uses for dependency exits.
+    # Shielded: a request cancelled (client gone) still gives its connection back.
     with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(work, limiter=anyio.CapacityLimiter(1))
+        await run_blocking(work, own_limiter=True)
 
 
 async def get_settings(request: Request) -> BrokerSettings:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from broker.answer_cache import generations
 from broker.answer_cache.store import AnswerStore
+from broker.api.blocking import run_blocking
 from broker.api.deps import ReadTransaction, UrlBuilder, finishing_sessions, read_json_object
 from broker.api.hal import HAL_JSON, HalResponse, Urls, link
 from broker.api.matrix import nested_query
@@ -42,18 +43,20 @@ async def post_pacts_for_verification(
     provider: str, request: Request, session: ReadTransaction, urls: UrlBuilder
 ) -> Response:
     body = await read_json_object(request, allow_empty=True)
-    # The SQL and JSON work runs in the threadpool like every sync endpoint: on the event loop it would
-    # stall every other request of this worker (and, under load, deadlock against the connection pool).
-    # There it ends the session too, as sync endpoints do (`finishing_sessions`).
-    return await run_in_threadpool(
-        _answer_ending_session,
-        provider=provider,
-        body=body,
-        session=session,
-        urls=urls,
-        deprecated=False,
-        answers=request.app.state.answers,
-        counters_read=request.scope.get(generations.READ_FOR_REQUEST),
+    # The SQL and JSON work runs where every sync endpoint's does (a worker thread, or inline when the
+    # process serves one request at a time: `broker.api.blocking`), and ends the session there too
+    # (`finishing_sessions`).
+    return await run_blocking(
+        partial(
+            _answer_ending_session,
+            provider=provider,
+            body=body,
+            session=session,
+            urls=urls,
+            deprecated=False,
+            answers=request.app.state.answers,
+            counters_read=request.scope.get(generations.READ_FOR_REQUEST),
+        )
     )
 
 

@@ -1,5 +1,6 @@
-"""How requests reach endpoints: `Router` for the API's modules (sync endpoints end their sessions in
-their own thread), and a route index in front of FastAPI's router.
+"""How requests reach endpoints: `Router` for the API's modules (sync endpoints end their sessions where
+they run, in a worker thread or inline: `broker.api.blocking`), and a route index in front of FastAPI's
+router.
 
 FastAPI tries a request's path against every route of every included router before the one that matches,
 and an included router's routes twice, with bookkeeping around each try (~100 routes here; ~0.1 ms of a
@@ -20,18 +21,20 @@ from fastapi.routing import APIRoute, APIRouter
 from starlette._utils import is_async_callable
 from starlette.types import Receive, Scope, Send
 
+from broker.api.blocking import blocking_endpoint
 from broker.api.deps import finishing_sessions
 
 
 class _SessionEndingRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not is_async_callable(endpoint):
-            endpoint = finishing_sessions(endpoint)
+            endpoint = blocking_endpoint(finishing_sessions(endpoint))
         super().__init__(path, endpoint, **kwargs)
 
 
 def Router(**kwargs: Any) -> APIRouter:
-    """An APIRouter whose sync endpoints commit or roll back the request's session before they return."""
+    """An APIRouter whose sync endpoints commit or roll back the request's session before they return, and
+    run where the app runs blocking work (`broker.api.blocking`)."""
     return APIRouter(route_class=_SessionEndingRoute, **kwargs)
 
 

@@ -88,6 +88,8 @@ def broker_settings(database_url: str) -> BrokerSettings:
         max_body_bytes=10 * 1024 * 1024,
         log_level="INFO",
         auto_migrate=False,
+        workers=1,
+        threads=None,
     )
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ import pytest
 
 from broker.serving import BALANCED_SOCKETS
 from contracts.testing import _free_port
+from tests.broker.helpers import publish_body
 
 pytestmark = pytest.mark.skipif(not BALANCED_SOCKETS, reason="SO_REUSEPORT balancing is Linux's")
 
@@ -141,3 +143,29 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert _workers(process.pid) == []
+
+
+def test_concurrent_writes_and_reads_over_the_workers_all_land(
+    served: tuple[str, subprocess.Popen[bytes], int],
+) -> None:
+    """Two SQLite workers, each serving one request at a time on its event loop (`broker.api.blocking`), take
+    turns at the one writer: 40 clients publishing and asking at once all get their answers, and every
+    publication is there after."""
+    url, _process, _port = served
+
+    def client_work(n: int) -> list[int]:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            statuses = []
+            for i in range(5):
+                body = publish_body("Foo", f"{n}.{i}", "Bar", branch=f"feat/{n % 4}", description=f"call {n}")
+                statuses.append(client.post("/contracts/publish", json=body).status_code)
+                asked = client.get(f"/can-i-deploy?pacticipant=Foo&version={n}.{i}&to=prod")
+                statuses.append(asked.status_code)
+            return statuses
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = [s for result in pool.map(client_work, range(40)) for s in result]
+    assert Counter(statuses) == {200: 400}, Counter(statuses)
+    with httpx.Client(base_url=url) as client:
+        versions = client.get("/pacticipants/Foo/versions?pageSize=1000").json()
+    assert versions["page"]["totalElements"] == 200, versions["page"]
