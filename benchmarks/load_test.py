@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         "--broker-threads",
         type=int,
         default=None,
-        help="requests each worker works on at once (PACT_BROKER_THREADS; default: the broker's, 1 on SQLite "
-        "with several workers, else 2)",
+        help="requests each worker works on at once (PACT_BROKER_THREADS; default: the broker's, 1 with "
+        "several workers, else 2; 1 runs them on the event loop)",
     )
     parser.add_argument(
         "--branches",

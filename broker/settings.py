@@ -36,11 +36,13 @@ class BrokerSettings(BaseSettings):
     # is 40). Python runs one thread at a time: 40 threads fighting over the interpreter spent ~25 % more
     # CPU per request, and a SQLite writer or a PostgreSQL transaction holding row locks waited its turn
     # among them (write-lock hold p50 3 -> 30 ms), so fewer at once serve more (load test, 2 workers,
-    # alternating rounds: SQLite 84-94 -> 124-131 req/s, PostgreSQL 49-56 -> 81-89). Unset, it is
-    # `request_threads`: 2, so a request waiting on PostgreSQL does not stall its process; 1 for SQLite with
-    # several processes, whose one writer at a time then never waits for the interpreter behind its own
-    # process's other request (2 workers, 6 Dec: 930-995 req/s against 761-803 with 2 each). With 1 the
-    # work runs on the event loop itself, without a thread (`broker.api.blocking`).
+    # alternating rounds: SQLite 84-94 -> 124-131 req/s, PostgreSQL 49-56 -> 81-89). With 1 the work runs
+    # on the event loop itself, without a thread (`broker.api.blocking`). Unset, it is `request_threads`:
+    # 1 with several processes, whose SQLite writer then never waits for the interpreter behind its own
+    # process's other request, and which cover each other's waits on PostgreSQL (load test, 2 workers,
+    # 6 Dec, alternating: SQLite 593-631 -> 694-725 req/s; PostgreSQL 405-460 -> 440-499, and offered 250
+    # req/s a p95 of 62-75 ms against 307-354); 2 for a single process, whose request waiting on the
+    # database would otherwise stall it.
     threads: int | None = Field(default=None, ge=1)
     # for-verification and deployment-question answers each process keeps in memory (0: none), up to this
     # many bytes in all; one is served again while no write changed what it was made of
@@ -57,4 +59,4 @@ class BrokerSettings(BaseSettings):
         """`threads`, or the default for this database and number of processes (see `threads`)."""
         if self.threads is not None:
             return self.threads
-        return 1 if self.workers > 1 and self.database_url.startswith("sqlite") else 2
+        return 1 if self.workers > 1 else 2

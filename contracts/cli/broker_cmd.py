@@ -26,8 +26,8 @@ def serve(
     threads: int | None = typer.Option(
         None,
         min=1,
-        help="Requests each process works on at once (default: PACT_BROKER_THREADS, or 1 on SQLite with "
-        "several processes, else 2).",
+        help="Requests each process works on at once (default: PACT_BROKER_THREADS, or 1 with several "
+        "processes, else 2); 1 runs them on the event loop, without a thread.",
     ),
 ) -> None:
     """Migrate the database to the newest schema, then serve the broker until Ctrl-C or SIGTERM."""

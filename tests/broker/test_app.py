@@ -75,7 +75,8 @@ def test_each_process_works_on_as_many_requests_at_once_as_its_threads_setting(
     [
         ("sqlite:///./.data/broker.sqlite", 1, None, 2),  # one process: a lock wait must not stall it
         ("sqlite:///./.data/broker.sqlite", 2, None, 1),  # the image's default: one writer at a time
-        ("postgresql+psycopg://u@db/broker", 2, None, 2),  # a request waiting on PostgreSQL
+        ("postgresql+psycopg://u@db/broker", 1, None, 2),  # a request waiting on PostgreSQL
+        ("postgresql+psycopg://u@db/broker", 2, None, 1),  # the other process covers the wait
         ("sqlite:///./.data/broker.sqlite", 2, 3, 3),  # said explicitly: as said
         ("postgresql+psycopg://u@db/broker", 4, 1, 1),
     ],
