@@ -5,11 +5,12 @@
 
 The load test's figures move with the machine (2-3x between hours here) and mix the broker with uvicorn, the
 kernel, the load generator and, on SQLite, waits for the one writer. This calls the broker's ASGI app
-directly, one request after another on an event loop (the endpoints in the worker thread, as served), and
-reads the process's CPU clock: small changes (a few percent) show in one run, before and after, without
-alternating rounds. Printed per operation: CPU per request, the event loop's share (routing, dependencies,
-body, response: FastAPI's part) and the rest (the endpoint's thread: SQL, ORM, JSON); and the load test's
-mix weighted by `MIX`. The database server's own CPU (PostgreSQL) is not counted.
+directly, one request after another on an event loop (the endpoints' work inline, as the load test's 2
+workers serve; `--threads 2` in a worker thread), and reads the process's CPU clock: small changes (a few
+percent) show in one run, before and after, without alternating rounds. Printed per operation: CPU per
+request and, with `--threads 2`, the event loop's share (routing, dependencies, body, response: FastAPI's
+part) and the rest (the endpoint's thread: SQL, ORM, JSON); and the load test's mix weighted by `MIX`.
+The database server's own CPU (PostgreSQL) is not counted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import asyncio
 import json
 import os
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import uvloop
 from fastapi import FastAPI
@@ -38,8 +39,16 @@ class UnexpectedStatus(RuntimeError):
     pass
 
 
-async def call(app: FastAPI, req: shapes.Request) -> None:
-    """One request through the app as uvicorn would pass it (ASGI scope, one body message)."""
+class Prepared(NamedTuple):
+    """A request as uvicorn hands it to the app, made before the clock starts: building pacts and encoding
+    JSON is the load generator's work, not the broker's."""
+
+    request: shapes.Request
+    scope: dict[str, Any]
+    body: bytes
+
+
+def prepare(req: shapes.Request) -> Prepared:
     body = json.dumps(req.json).encode() if req.json is not None else b""
     path, _, query = req.url.partition("?")
     headers = [(b"host", b"127.0.0.1:9292"), (b"accept", b"application/hal+json")]
@@ -61,6 +70,12 @@ async def call(app: FastAPI, req: shapes.Request) -> None:
         "client": ("127.0.0.1", 50000),
         "state": {},
     }
+    return Prepared(req, scope, body)
+
+
+async def call(app: FastAPI, prepared: Prepared) -> None:
+    """One request through the app as uvicorn would pass it (ASGI scope, one body message)."""
+    req, scope, body = prepared
     received = False
 
     async def receive() -> dict[str, Any]:
@@ -91,16 +106,17 @@ async def measure(
         for name in names:
             counter = 0
 
-            def next_request(name: str = name) -> shapes.Request:
+            def next_request(name: str = name) -> Prepared:
                 nonlocal counter
                 counter += 1
-                return ops[name](counter)
+                return prepare(ops[name](counter))
 
             for _ in range(warmup):
                 await call(app, next_request())
+            batch = [next_request() for _ in range(requests)]
             process, loop = time.process_time(), time.thread_time()
-            for _ in range(requests):
-                await call(app, next_request())
+            for prepared in batch:
+                await call(app, prepared)
             total = (time.process_time() - process) * 1000 / requests
             on_loop = (time.thread_time() - loop) * 1000 / requests
             figures[name] = {
@@ -118,10 +134,14 @@ def mix_total(figures: dict[str, dict[str, float]]) -> float | None:
     return round(sum(weight * figures[name]["total"] for name, weight in MIX.items()), 3)
 
 
-def broker_settings(database_url: str) -> BrokerSettings:
+def broker_settings(database_url: str, threads: int = 1) -> BrokerSettings:
     """As the load test's broker: no auth, URLs from the request (whatever the environment says)."""
     return BrokerSettings(
-        database_url=database_url, base_url=None, basic_auth_username=None, basic_auth_password=None
+        database_url=database_url,
+        base_url=None,
+        basic_auth_username=None,
+        basic_auth_password=None,
+        threads=threads,
     )
 
 
@@ -132,20 +152,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per operation")
     parser.add_argument("--warmup", type=int, default=100, help="requests per operation before measuring")
     parser.add_argument("--only", action="append", choices=[*MIX, *FLOOR], help="this operation (repeatable)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="PACT_BROKER_THREADS: 1 (default) runs the endpoints' work on the event loop, as each of the "
+        "load test's 2 workers does; 2 in a worker thread, which splits the CPU into loop and endpoint",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     names = args.only or [*FLOOR, *MIX]
     with throwaway_database(args.backend) as url:
         known = seed(url, DatasetSpec().scaled(args.scale))
-        settings = broker_settings(url)
+        settings = broker_settings(url, args.threads)
         with TestClient(create_app(settings)) as client:
             env_uuid = environment_uuid(client, known.environment)
         ops = operations(known, f"cpu-{int(time.time())}", env_uuid)
         figures = uvloop.run(measure(create_app(settings), ops, names, args.requests, args.warmup))
     print(f"[{args.backend} x{args.scale}] CPU per request, ms ({args.requests} requests each)")
-    print(f"{'operation':<22}{'total':>8}{'loop':>8}{'endpoint':>10}")
-    for name, fig in figures.items():
-        print(f"{name:<22}{fig['total']:>8.3f}{fig['event_loop']:>8.3f}{fig['endpoint']:>10.3f}")
+    if args.threads == 1:  # everything ran on the event loop: no split
+        print(f"{'operation':<22}{'total':>8}  (inline: endpoints on the event loop)")
+        for name, fig in figures.items():
+            print(f"{name:<22}{fig['total']:>8.3f}")
+    else:
+        print(f"{'operation':<22}{'total':>8}{'loop':>8}{'endpoint':>10}")
+        for name, fig in figures.items():
+            print(f"{name:<22}{fig['total']:>8.3f}{fig['event_loop']:>8.3f}{fig['endpoint']:>10.3f}")
     mix = mix_total(figures)
     if mix is not None:
         print(f"{'load test mix':<22}{mix:>8.3f}")
