@@ -74,7 +74,14 @@ def database_url(migrated_database_url: str) -> str:
 
 
 @pytest.fixture
-def broker_settings(database_url: str) -> BrokerSettings:
+def request_threads() -> int | None:
+    """`BrokerSettings.threads` of the test's broker: the default (2 for one process, endpoints in worker
+    threads). A module serves both ways with `pytestmark = SERVED_THREADED_AND_INLINE`."""
+    return None
+
+
+@pytest.fixture
+def broker_settings(database_url: str, request_threads: int | None) -> BrokerSettings:
     # Explicit values: the test must not depend on PACT_BROKER_* variables of the shell running it.
     return BrokerSettings(
         database_url=database_url,
@@ -89,7 +96,7 @@ def broker_settings(database_url: str) -> BrokerSettings:
         log_level="INFO",
         auto_migrate=False,
         workers=1,
-        threads=None,
+        threads=request_threads,
     )
 
 

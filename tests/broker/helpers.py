@@ -6,7 +6,14 @@ import base64
 import json
 from typing import Any
 
+import pytest
+
 from broker.testing import pact_content
+
+# Every test of a module with `pytestmark = SERVED_THREADED_AND_INLINE` runs against a broker whose endpoints
+# run in worker threads (the default of one process) and against one running them on its event loop (one
+# request at a time: the default of several processes, `broker.api.blocking`).
+SERVED_THREADED_AND_INLINE = pytest.mark.parametrize("request_threads", [None, 1], ids=["threads", "inline"])
 
 
 def publish_body(

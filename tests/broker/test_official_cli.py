@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from broker.testing import LiveBroker, pact_content
+from tests.broker.helpers import SERVED_THREADED_AND_INLINE
 
+pytestmark = SERVED_THREADED_AND_INLINE
 PACT = str(Path(sys.executable).parent / "pact")
 
 

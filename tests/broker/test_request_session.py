@@ -23,16 +23,11 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from broker.db.engine import open_session
-from broker.settings import BrokerSettings
 from broker.testing import TestDataBuilder
 from broker.verifiable_pacts.repository import VerifiablePactsRepository
-from tests.broker.helpers import publish_body
+from tests.broker.helpers import SERVED_THREADED_AND_INLINE, publish_body
 
-
-@pytest.fixture(params=[2, 1], ids=["threads", "inline"])
-def broker_settings(broker_settings: BrokerSettings, request: pytest.FixtureRequest) -> BrokerSettings:
-    """Each test with two requests at once per process (worker threads) and with one (inline)."""
-    return broker_settings.model_copy(update={"threads": request.param})
+pytestmark = SERVED_THREADED_AND_INLINE
 
 
 def worker_hops(broker_app: FastAPI) -> int:

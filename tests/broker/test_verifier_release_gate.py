@@ -27,7 +27,9 @@ from sqlalchemy.orm import Session
 from broker.db.models import Pacticipant, Verification, Version
 from broker.testing.builder import TestDataBuilder, pact_content
 from broker.testing.live import LiveBroker
+from tests.broker.helpers import SERVED_THREADED_AND_INLINE
 
+pytestmark = SERVED_THREADED_AND_INLINE
 PACT_CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pact"
 ENV = {**os.environ, "PACT_DO_NOT_TRACK": "true"}
 
