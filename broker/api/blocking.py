@@ -1,6 +1,6 @@
 """Where the broker's blocking work runs (sync endpoints, SQL, ending sessions): in a worker thread, or on
 the event loop itself when each process works on one request at a time (`BrokerSettings.request_threads`
-is 1, the default on SQLite with several processes).
+is 1, the default with several processes).
 
 With one request at a time a thread buys no concurrency, only costs: a hop there and back for every
 endpoint, and two threads of one process taking turns at the interpreter. SQLite's one writer held its
