@@ -43,8 +43,12 @@ router = Router(tags=["matrix"])
 
 def nested_query(request: Request) -> dict[str, Any]:
     """The Rack-parsed query string; a query Rack would refuse is a 400 naming the problem."""
+    return nested_query_of(request.url.query)
+
+
+def nested_query_of(query_string: str) -> dict[str, Any]:
     try:
-        return parse_nested_query(request.url.query)
+        return parse_nested_query(query_string)
     except RackQueryError as exc:
         raise ValidationFailed.one("query", str(exc)) from None
 
@@ -55,9 +59,10 @@ def _errors(errors: list[str] | dict[str, list[str]]) -> JSONResponse:
     return HalResponse({"errors": errors}, status_code=400)
 
 
-def kept_answer_key(request: Request, base: str, query: MatrixQuery) -> tuple[str, str, str]:
-    """What a kept answer to a deployment question is found by (with the counters it was computed under)."""
-    return (request.url.path, base, query.model_dump_json())
+def kept_answer_key(path: str, base: str, question: str) -> tuple[str, str, str]:
+    """What a kept answer to a deployment question is found by (with the counters it was computed under):
+    the resource's path, the base URL its links use, and the question (`MatrixQuery.model_dump_json()`)."""
+    return (path, base, question)
 
 
 def can_i_deploy_question(params: dict[str, Any]) -> MatrixQuery | None:
@@ -80,7 +85,7 @@ def _kept_or_computed(
         fingerprint = generations.for_deployment_question(session, names)
     if query is None or fingerprint is None:
         return compute()
-    key = kept_answer_key(request, urls.base, query)
+    key = kept_answer_key(request.url.path, urls.base, query.model_dump_json())
     # `Cache-Control: no-cache` asks for a fresh answer (which is then kept in place of the old one).
     fresh = "no-cache" in request.headers.get("cache-control", "")
     kept = None if fresh else answers.get(key, fingerprint)

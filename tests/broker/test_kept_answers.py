@@ -19,6 +19,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from broker.answer_cache.store import AnswerStore
+from broker.api.kept_answers import _deployment_question
 from broker.app import create_app
 from broker.settings import BrokerSettings
 from broker.testing.builder import TestDataBuilder
@@ -102,6 +103,19 @@ def test_a_kept_answer_is_the_endpoints_answer_without_the_endpoint(
     assert kept.headers["x-pact-broker-version"] and kept.headers["content-type"].startswith(
         "application/hal+json"
     )
+
+
+def test_a_deployment_question_asked_again_is_not_parsed_again(broker: Broker) -> None:
+    """Release pipelines send the same query string again and again: it is parsed once, and what it
+    remembers (names and question) finds the endpoint's kept answer; another question is parsed anew."""
+    _deployment_question.cache_clear()
+    answers = [broker.ask("GET", CAN_I_DEPLOY) for _ in range(3)]
+    assert all(_sent(a) == _sent(answers[0]) for a in answers) and answers[0].status_code == 200
+    assert broker.sent_before_routing == 2  # the first was computed by the endpoint, then kept
+    assert _deployment_question.cache_info().misses == 1 and _deployment_question.cache_info().hits == 2
+    other = broker.ask("GET", CAN_I_DEPLOY.replace("version=1", "version=2"))
+    assert other.status_code == 200 and not other.json()["summary"]["deployable"]  # no version 2
+    assert _deployment_question.cache_info().misses == 2
 
 
 def test_the_pacts_of_a_miss_come_from_the_body_the_endpoint_was_handed(broker: Broker) -> None:
