@@ -83,7 +83,7 @@ class KeptAnswers:
             return None
         names, question = kept_question
         key = matrix.kept_answer_key(scope["path"], base_url(request), question)
-        fingerprint = await _read(request, lambda s: generations.for_deployment_question(s, list(names)))
+        fingerprint = await _read(request, lambda s: generations.for_deployment_question(s, names))
         return _kept(scope, answers, key, fingerprint)
 
     async def _pacts_for_verification(
