@@ -93,8 +93,16 @@ def finishing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 def _end(sessions: list[Session], *, commit: bool) -> None:
     for session in sessions:
-        session.info.pop(_REQUEST_SESSION, None)
-        finish_session(session, commit=commit)
+        if session.info.pop(_REQUEST_SESSION, False):  # not if the endpoint committed it (`commit_now`)
+            finish_session(session, commit=commit)
+
+
+def commit_now(session: Session) -> None:
+    """End the request's session here, committed, rather than when the endpoint returns: a write's locks (the
+    one SQLite writer's, PostgreSQL's rows) are not held while its response is built. What it loaded stays
+    readable (expire_on_commit=False); what it did not load cannot be loaded any more."""
+    if session.info.pop(_REQUEST_SESSION, False):
+        finish_session(session, commit=True)
 
 
 async def _in_worker(work: Callable[[], None]) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from broker.api import decorators
-from broker.api.deps import DbSession, JsonBody, OptionalJsonBody, UrlBuilder
+from broker.api.deps import DbSession, JsonBody, OptionalJsonBody, UrlBuilder, commit_now
 from broker.api.hal import HalResponse, link
 from broker.api.routing import Router
+from broker.db.engine import reads_before_write_lock
 from broker.deployments import repository as deployment_repo
 from broker.deployments import service as deployments
 from broker.environments import service as environments
@@ -71,8 +72,10 @@ def record_deployment(
 ) -> HalResponse:
     """Deploys the version; the one previously deployed to the same application instance is undeployed."""
     instance = deployments.application_instance(body)
-    _p, v, environment = deployments.find_target(db, pacticipant, version, uuid)
+    with reads_before_write_lock(db):  # the version and environment named exist or not, whoever writes
+        _p, v, environment = deployments.find_target(db, pacticipant, version, uuid)
     (d, dv, dp, de), created = deployments.record_deployment(db, v, environment, instance)
+    commit_now(db)
     out = decorators.deployed_version(urls, d, dv, dp, de)
     return HalResponse(
         out, status_code=201 if created else 200, headers={"Location": urls.deployed_version(d.uuid)}

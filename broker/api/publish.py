@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from broker.api.decorators import pact_title
-from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder
+from broker.api.deps import DbSession, JsonBody, Settings, UrlBuilder, commit_now
 from broker.api.hal import HalResponse, Urls, link
 from broker.api.routing import Router
 from broker.api.webhooks import Settings as WebhookSettings
@@ -150,4 +150,5 @@ def publish_contracts(
         base_url=urls.base,
         webhook_settings=webhook_settings,
     )
+    commit_now(db)
     return HalResponse(results_body(urls, result))

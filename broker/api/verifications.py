@@ -4,10 +4,11 @@ latest_verifications_for_consumer_version.rb)."""
 from __future__ import annotations
 
 from broker.api import decorators
-from broker.api.deps import DbSession, JsonBody, UrlBuilder
+from broker.api.deps import DbSession, JsonBody, UrlBuilder, commit_now
 from broker.api.hal import HalResponse, link
 from broker.api.routing import Router
 from broker.api.webhooks import Settings as WebhookSettings
+from broker.db.engine import reads_before_write_lock
 from broker.errors import ValidationFailed
 from broker.pacticipants import service as pacticipants
 from broker.pacts import metadata as pact_metadata
@@ -36,10 +37,20 @@ def _publish(
         meta = pact_metadata.parse(metadata)
     except pact_metadata.InvalidMetadata as exc:
         raise ValidationFailed.one("metadata", str(exc)) from None
-    row = pacts.get_by_names_and_sha(db, consumer, provider, sha)
+    with reads_before_write_lock(db):  # the pact and an existing provider version cannot change under us
+        row = pacts.get_by_names_and_sha(db, consumer, provider, sha)
+        existing = verifications.existing_provider_version(db, row.provider, body)
     verification, provider_version = verifications.publish(
-        db, row, row.provider, body, meta, base_url=urls.base, webhook_settings=webhook_settings
+        db,
+        row,
+        row.provider,
+        body,
+        meta,
+        base_url=urls.base,
+        webhook_settings=webhook_settings,
+        provider_version=existing,
     )
+    commit_now(db)
     out = decorators.verification(urls, row, verification, provider_version, consumer, provider, sha)
     return HalResponse(out, status_code=201, headers={"Location": out["_links"]["self"]["href"]})
 

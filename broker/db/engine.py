@@ -37,6 +37,10 @@ SQLITE_FALLBACK_CHECKPOINT_PAGES = 10_000
 # Execution option a write session sets so its SQLite transaction begins IMMEDIATE.
 _IMMEDIATE = "broker_begin_immediate"
 _HOLDS_WRITE_LOCK = "broker_holds_write_lock"
+# Execution option of a write session's reads before its writer lock (`reads_before_write_lock`); in
+# connection.info until then, the function that takes the lock. Such a transaction must not write.
+_READS_FIRST = "broker_reads_before_write_lock"
+_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def normalise_url(url: str) -> str:
@@ -125,21 +129,36 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         if info.pop(_HOLDS_WRITE_LOCK, False):
             write_lock.release()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    def _lock(connection: Any) -> None:
         # Bounded wait: should the lock ever leak, writers fall back to SQLite's own busy timeout.
-        if (
-            immediate
-            and not connection.info.get(_HOLDS_WRITE_LOCK)
-            and write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if not connection.info.get(_HOLDS_WRITE_LOCK) and write_lock.acquire(
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
         ):
             connection.info[_HOLDS_WRITE_LOCK] = True
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        options = connection.get_execution_options()
+        if options.get(_READS_FIRST, False):  # a writer's first reads: no lock yet (reads_before_write_lock)
+            connection.info[_READS_FIRST] = _lock
+            connection.exec_driver_sql("BEGIN")
+            return
+        immediate = options.get(_IMMEDIATE, False)
+        if immediate:
+            _lock(connection)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_write_before_lock(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Written without the lock, it would upgrade a read transaction: "database is locked" under
+        # concurrency only, so the mistake is made loud at once.
+        if connection.info.get(_READS_FIRST) and statement.lstrip()[:6].upper() in _WRITES:
+            raise RuntimeError(f"a write before the writer lock (reads_before_write_lock): {statement[:80]}")
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(connection: Any) -> None:
+        connection.info.pop(_READS_FIRST, None)
         _release(connection.info)
 
     @event.listens_for(engine.pool, "reset")
@@ -242,6 +261,33 @@ def open_session(factory: sessionmaker[Session], *, write: bool = False, autocom
         if is_postgres(engine):
             return factory(bind=_with_option(engine, "isolation_level", "AUTOCOMMIT"))
     return factory()
+
+
+@contextmanager
+def reads_before_write_lock(session: Session) -> Iterator[None]:
+    """A write session's first reads, run before SQLite's writer lock is taken, in a read transaction of their
+    own that ends with the block; the writes after it begin the locked transaction. Only for reads whose
+    answers no other write can make wrong by the time this one writes: rows looked up by what never changes
+    (content by SHA, an existing pacticipant or version by name; one deleted meanwhile fails the write's
+    foreign key, a 409 that stores nothing). Such reads were a third of a verification result's time under
+    the lock, which only one writer at a time can hold. A write inside the block raises. On PostgreSQL
+    (row locks, no writer lock) and once the session's transaction has begun, the block is just more of it.
+    """
+    bind = session.get_bind()
+    if session.in_transaction() or bind.dialect.name != "sqlite" or not _takes_write_lock(bind):
+        yield
+        return
+    connection = session.connection(execution_options={_READS_FIRST: True})
+    yield
+    # The same connection and session transaction go on: the read snapshot ends, the locked one begins.
+    lock = connection.info.pop(_READS_FIRST)
+    connection.exec_driver_sql("COMMIT")
+    lock(connection)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _takes_write_lock(bind: Any) -> bool:
+    return bool(bind.get_execution_options().get(_IMMEDIATE, False))
 
 
 def finish_session(session: Session, *, commit: bool) -> None:

@@ -44,10 +44,12 @@ def find_or_create(session: Session, name: str) -> tuple[Pacticipant, bool]:
     return _create(session, name)
 
 
-def find_or_create_all(session: Session, names: Sequence[str]) -> dict[str, Pacticipant]:
+def find_or_create_all(
+    session: Session, names: Sequence[str], *, found: dict[str, Pacticipant] | None = None
+) -> dict[str, Pacticipant]:
     """`find_or_create` of several names, in one statement when they all exist (a publication's consumer
-    and providers)."""
-    found = find_by_names(session, names)
+    and providers). `found`: what `find_by_names` gave already; only the rest are created."""
+    found = dict(found) if found is not None else find_by_names(session, names)
     for name in names:
         if name not in found:
             found[name] = _create(session, name)[0]

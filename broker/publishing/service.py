@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broker.answer_cache import generations
+from broker.db.engine import reads_before_write_lock
 from broker.db.models import Pacticipant, Version
 from broker.errors import Conflict, ValidationFailed
 from broker.pacticipants import repository as pacticipant_repo
@@ -187,7 +188,9 @@ def publish(
 ) -> PublishResult:
     """`base_url` is the broker's external base URL, for the links webhooks send (`${pactbroker.pactUrl}`)."""
     names = [request.pacticipant_name, *(contract.provider_name for contract in request.contracts)]
-    by_name = pacticipant_repo.find_or_create_all(session, names)
+    with reads_before_write_lock(session):  # a pacticipant that exists stays what it is
+        existing = pacticipant_repo.find_by_names(session, names)
+    by_name = pacticipant_repo.find_or_create_all(session, names, found=existing)
     consumer = by_name[request.pacticipant_name]
     version, created = version_repo.find_or_create(
         session, consumer.id, request.version_number, build_url=request.build_url, likely_new=True

@@ -40,6 +40,15 @@ def validate(body: dict[str, Any]) -> None:
         raise ValidationFailed(errors)
 
 
+def existing_provider_version(
+    session: Session, provider: Pacticipant, body: dict[str, Any]
+) -> Version | None:
+    """The provider version a valid result names, if it exists already (a reader's look-up, which
+    `broker.db.engine.reads_before_write_lock` can run before the write begins)."""
+    validate(body)
+    return versions.find(session, provider, body["providerApplicationVersion"])
+
+
 def create(
     session: Session,
     pact_version: PactVersion,
@@ -48,9 +57,15 @@ def create(
     metadata: PactMetadata,
     *,
     execution_date: datetime | None = None,
+    provider_version: Version | None = None,
 ) -> tuple[Verification, Version]:
+    """`provider_version`: the one the body names, when it was found already (`existing_provider_version`)."""
     validate(body)
-    provider_version, created = versions.find_or_create(session, provider, body["providerApplicationVersion"])
+    created = False
+    if provider_version is None:
+        provider_version, created = versions.find_or_create(
+            session, provider, body["providerApplicationVersion"]
+        )
     test_results = body.get("testResults")
     verified_by = body.get("verifiedBy")
     values = {
@@ -101,11 +116,15 @@ def publish(
     *,
     base_url: str,
     webhook_settings: WebhookSettings | None = None,
+    provider_version: Version | None = None,
 ) -> tuple[Verification, Version]:
     """A result published by a provider build for the pact in `row`: recorded, then
     `provider_verification_published` and `..._succeeded` or `..._failed` fire (reference:
-    verifications/service.rb#create and #broadcast_events). The webhooks run once the transaction commits."""
-    verification, provider_version = create(session, row.pact_version, provider, body, metadata)
+    verifications/service.rb#create and #broadcast_events). The webhooks run once the transaction commits.
+    `provider_version`: as `create`'s."""
+    verification, provider_version = create(
+        session, row.pact_version, provider, body, metadata, provider_version=provider_version
+    )
     webhooks.verification_published(
         session, row, verification, provider_version, base_url=base_url, settings=webhook_settings
     )

@@ -28,6 +28,11 @@ def get(session: Session, pacticipant: Pacticipant, number: str) -> Version:
     return version
 
 
+def find(session: Session, pacticipant: Pacticipant, number: str) -> Version | None:
+    check_name("pacticipantVersionNumber", number, "version number")
+    return repository.find(session, pacticipant.id, number)
+
+
 def find_or_create(
     session: Session, pacticipant: Pacticipant, number: str, *, build_url: str | None = None
 ) -> tuple[Version, bool]:

@@ -20,7 +20,7 @@ def counting(app: FastAPI) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+        if not statement.startswith(("BEGIN", "COMMIT", "PRAGMA", "SAVEPOINT", "RELEASE")):
             statements.append(statement)
 
     event.listen(app.state.engine, "before_cursor_execute", record)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import fcntl
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from broker.db.engine import make_engine, make_session_factory, session_scope
+from broker.db.engine import make_engine, make_session_factory, reads_before_write_lock, session_scope
 
 # A writer that reads the highest number and writes the next one: two writers inside at once would repeat one.
 WRITER = """
@@ -114,3 +115,55 @@ def test_a_killed_writer_does_not_lock_the_others_out(database: tuple[str, Path]
         writer.execute(text("INSERT INTO counter (n, who) VALUES (1, 'after')"))
     with session_scope(factory) as reader:
         assert reader.execute(text("SELECT who FROM counter")).scalars().all() == ["after"]
+
+
+def test_reads_before_the_write_lock_neither_wait_for_it_nor_outlive_the_block(
+    database: tuple[str, Path],
+) -> None:
+    """A writer's first reads run while another writer holds the lock (here: the test, as another process
+    would); its writes then take the lock, in a transaction that sees what was committed meanwhile."""
+    url, lock_file = database
+    factory = make_session_factory(make_engine(url))
+    with session_scope(factory, write=True) as first:
+        first.execute(text("INSERT INTO counter (n, who) VALUES (1, 'first')"))
+    finished = threading.Event()
+    seen: dict[str, int] = {}
+
+    def writer() -> None:
+        with session_scope(factory, write=True) as session:
+            with reads_before_write_lock(session):
+                seen["before"] = session.execute(text("SELECT max(n) FROM counter")).scalar_one()
+                finished.set()
+                other_commits.wait(10)
+            seen["under the lock"] = session.execute(text("SELECT max(n) FROM counter")).scalar_one()
+            session.execute(text("INSERT INTO counter (n, who) VALUES (:n, 'second')"), {"n": 10})
+
+    other_commits = threading.Event()
+    with open(lock_file, "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process's writer holds the lock
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert finished.wait(10), "the reads waited for the writer lock"
+        fcntl.flock(held, fcntl.LOCK_UN)
+    with session_scope(factory, write=True) as meanwhile:  # commits after the reads, before the writes
+        meanwhile.execute(text("INSERT INTO counter (n, who) VALUES (2, 'meanwhile')"))
+    other_commits.set()
+    thread.join(30)
+    assert seen == {"before": 1, "under the lock": 2}
+    assert _lock_is_free(lock_file)
+    with session_scope(factory) as reader:
+        assert reader.execute(text("SELECT n FROM counter ORDER BY n")).scalars().all() == [1, 2, 10]
+
+
+def test_a_write_before_the_write_lock_is_refused_and_stores_nothing(database: tuple[str, Path]) -> None:
+    url, lock_file = database
+    factory = make_session_factory(make_engine(url))
+    with (
+        pytest.raises(RuntimeError, match="before the writer lock"),
+        session_scope(factory, write=True) as session,
+        reads_before_write_lock(session),
+    ):
+        session.execute(text("INSERT INTO counter (n, who) VALUES (1, 'unlocked')"))
+    assert _lock_is_free(lock_file)
+    with session_scope(factory) as reader:
+        assert reader.execute(text("SELECT count(*) FROM counter")).scalar_one() == 0

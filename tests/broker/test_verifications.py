@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
+from broker.db.engine import session_scope
 from broker.db.models import LatestVerificationIdForPactVersionAndProviderVersion, Verification
 from broker.pacts import metadata
 from broker.testing import TestDataBuilder
@@ -86,3 +91,35 @@ def test_bad_results_are_refused_and_nothing_is_stored(
     assert session.execute(select(Verification)).first() is None
     assert client.get(url + "/latest").status_code == 404
     assert client.get(url + "/12345").status_code == 404
+
+
+def test_a_provider_version_deleted_while_the_result_is_published_is_a_409_that_stores_nothing(
+    client: TestClient, td: TestDataBuilder, session: Session, broker_app: FastAPI
+) -> None:
+    """On SQLite the pact and an existing provider version are read before the writer lock: deleted in
+    between (here, by the statement that ends those reads), the result's foreign key fails the write."""
+    if broker_app.state.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads them in the write's own transaction (no writer lock to read before)")
+    td.create_consumer("Foo").create_consumer_version("1").create_pact(provider="Bar")
+    td.create_version("Bar", "2.0.0")
+    url = _results_url(client)
+    engine, factory = broker_app.state.engine, broker_app.state.session_factory
+
+    deleted: list[bool] = []
+
+    def delete_the_version(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement == "COMMIT" and not deleted:  # the end of the reads before the lock
+            deleted.append(True)
+            with session_scope(factory, write=True) as other:
+                other.execute(text("DELETE FROM versions WHERE number = '2.0.0'"))
+
+    event.listen(engine, "before_cursor_execute", delete_the_version)
+    try:
+        response = client.post(url, json=RESULT)
+    finally:
+        event.remove(engine, "before_cursor_execute", delete_the_version)
+    assert deleted
+    assert response.status_code == 409, response.text
+    assert "nothing was stored" in response.json()["error"]["message"]
+    assert session.execute(select(Verification)).first() is None
+    assert client.post(url, json=RESULT).status_code == 201  # published again, it creates the version
