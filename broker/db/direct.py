@@ -159,6 +159,12 @@ def _connection(session: Session) -> Connection:
     return session.connection()
 
 
+def execute_on(connection: Connection, sql: str) -> None:
+    """A statement of no parameters and no rows (SQLite's BEGIN, COMMIT) on the connection's DB-API cursor,
+    as a direct statement runs: ~4 us where `exec_driver_sql` takes ~13 (every SQLite request begins one)."""
+    _run(connection, sql, ())
+
+
 def _run(connection: Connection, sql: str, params: Any) -> list[tuple[Any, ...]]:
     dbapi_connection = connection.connection
     cursor = dbapi_connection.cursor()

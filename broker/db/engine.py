@@ -22,6 +22,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.answer_cache import generations
+from broker.db.direct import execute_on
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Reads straight from the OS page cache through a memory map (address space only, shared by every
@@ -141,12 +142,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         options = connection.get_execution_options()
         if options.get(_READS_FIRST, False):  # a writer's first reads: no lock yet (reads_before_write_lock)
             connection.info[_READS_FIRST] = _lock
-            connection.exec_driver_sql("BEGIN")
+            execute_on(connection, "BEGIN")
             return
         immediate = options.get(_IMMEDIATE, False)
         if immediate:
             _lock(connection)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        execute_on(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _no_write_before_lock(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -281,9 +282,9 @@ def reads_before_write_lock(session: Session) -> Iterator[None]:
     yield
     # The same connection and session transaction go on: the read snapshot ends, the locked one begins.
     lock = connection.info.pop(_READS_FIRST)
-    connection.exec_driver_sql("COMMIT")
+    execute_on(connection, "COMMIT")
     lock(connection)
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    execute_on(connection, "BEGIN IMMEDIATE")
 
 
 def _takes_write_lock(bind: Any) -> bool:
