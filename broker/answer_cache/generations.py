@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from broker.db.direct import Direct
+from broker.db.direct import Direct, SessionOrConnection
 
 BROKER_WIDE = 0
 Fingerprint = tuple[tuple[int, int], ...]
@@ -122,7 +122,9 @@ _FOR_PROVIDER = Direct(
 )
 
 
-def for_provider(session: Session, provider_name: str, *, pending_on_any_success: bool) -> Fingerprint | None:
+def for_provider(
+    session: SessionOrConnection, provider_name: str, *, pending_on_any_success: bool
+) -> Fingerprint | None:
     """What a for-verification answer for this provider is computed under; None for an unknown provider.
     `pending_on_any_success`: the question names no provider branch or tag, so any success ends a pact's
     pending status, also from a version of no branch and no tag (`unbranched_successes`)."""
@@ -156,7 +158,7 @@ _FOR_DEPLOYMENT_QUESTION = Direct(
 )
 
 
-def for_deployment_question(session: Session, names: Collection[str]) -> Fingerprint | None:
+def for_deployment_question(session: SessionOrConnection, names: Collection[str]) -> Fingerprint | None:
     """What a can-i-deploy to an environment naming these pacticipants is computed under; None when one
     of them does not exist (the answer is an error, never kept)."""
     wanted = set(names)

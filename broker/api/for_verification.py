@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
 from broker.answer_cache import generations
 from broker.answer_cache.store import AnswerStore
@@ -26,6 +25,7 @@ from broker.api.deps import ReadTransaction, UrlBuilder, finishing_sessions, rea
 from broker.api.hal import HAL_JSON, HalResponse, Urls, link
 from broker.api.matrix import nested_query
 from broker.api.routing import Router
+from broker.db.direct import SessionOrConnection
 from broker.errors import ValidationFailed
 from broker.pacts.metadata import encode as encode_metadata
 from broker.verifiable_pacts.messages import VerifiablePact, VerifiablePactMessages, build_notices
@@ -99,7 +99,9 @@ def _answer(
 _answer_ending_session = finishing_sessions(_answer)
 
 
-def counters(session: Session, provider: str, body: dict[str, Any]) -> generations.Fingerprint | None:
+def counters(
+    session: SessionOrConnection, provider: str, body: dict[str, Any]
+) -> generations.Fingerprint | None:
     """The counters an answer to this question is kept under; None for a provider unknown to them."""
     return generations.for_provider(session, provider, pending_on_any_success=pending_on_any_success(body))
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broker.answer_cache import generations
@@ -35,7 +35,7 @@ from broker.api import for_verification, matrix
 from broker.api.blocking import run_blocking
 from broker.api.deps import json_object
 from broker.api.hal import HAL_JSON, base_url
-from broker.db.engine import finish_session, open_session
+from broker.db.engine import single_statement_reads
 from broker.matrix.query import parse_matrix_query
 
 log = logging.getLogger("broker.kept_answers")
@@ -124,17 +124,14 @@ def _kept(
     return kept
 
 
-async def _read(request: Request, counters: Callable[[Session], Any]) -> Any:
+async def _read(request: Request, counters: Callable[[Connection], Any]) -> Any:
     """The counters, or None when they cannot be read (the endpoint then meets the same error and answers
     it as it answers any database error)."""
     state = request.app.state
 
     def read_counters() -> Any:
-        session = open_session(state.session_factory, autocommit=True)
-        try:
-            return counters(session)
-        finally:
-            finish_session(session, commit=True)
+        with single_statement_reads(state.session_factory) as connection:
+            return counters(connection)
 
     try:
         # Where the endpoints' work runs (their threads, or inline: `broker.api.blocking`), in turn with

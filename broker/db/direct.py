@@ -9,6 +9,7 @@ done kept:
 
 - the session's transaction: the statement runs on `session.connection()` (so SQLite's BEGIN IMMEDIATE and
   the writer lock come first, as for any statement), after the session's pending ORM changes are flushed;
+  or, given a Connection instead of a session, on it as it is (no transaction begun by SQLAlchemy);
 - parameters and rows converted by the statement's column types as SQLAlchemy converts them (SQLite
   stores datetimes as text and booleans as integers);
 - `before_cursor_execute` listeners (the answer cache's write detection, tests that capture SQL);
@@ -37,6 +38,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any]
+# Where a direct statement runs: a session's transaction, or a connection of its own
+# (`broker.db.engine.single_statement_reads`).
+SessionOrConnection = Session | Connection
 
 
 _NO_EXPANSION: Mapping[str, Sequence[str]] = {}
@@ -104,7 +108,9 @@ class Direct:
             found = self._by_dialect[dialect.name] = _compile(statement, dialect)
         return found
 
-    def rows(self, session: Session, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def rows(
+        self, session: SessionOrConnection, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         """Every row the statement returns (none for a write without RETURNING)."""
         connection = _connection(session)
         compiled = self._compiled(connection.dialect)
@@ -128,15 +134,17 @@ class Direct:
         converters = compiled.results
         return [tuple(c(v) if c else v for c, v in zip(converters, row, strict=True)) for row in rows]
 
-    def scalars(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
+    def scalars(self, session: SessionOrConnection, params: Mapping[str, Any] | None = None) -> list[Any]:
         """The first column of every row (what `session.scalars` gives for a statement of columns)."""
         return [row[0] for row in self.rows(session, params)]
 
-    def first(self, session: Session, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+    def first(
+        self, session: SessionOrConnection, params: Mapping[str, Any] | None = None
+    ) -> tuple[Any, ...] | None:
         rows = self.rows(session, params)
         return rows[0] if rows else None
 
-    def run(self, session: Session, params: Mapping[str, Any] | None = None) -> None:
+    def run(self, session: SessionOrConnection, params: Mapping[str, Any] | None = None) -> None:
         self.rows(session, params)
 
 
@@ -153,7 +161,9 @@ def dialect_module(name: str) -> ModuleType:
     return postgresql if name == "postgresql" else sqlite
 
 
-def _connection(session: Session) -> Connection:
+def _connection(session: SessionOrConnection) -> Connection:
+    if isinstance(session, Connection):
+        return session
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()  # as an ORM execution would: the statement sees the session's pending changes
     return session.connection()
