@@ -8,7 +8,6 @@ instead of both reading and then failing to upgrade their locks ("database is lo
 from __future__ import annotations
 
 import fcntl
-import signal
 import threading
 import time
 import weakref
@@ -198,19 +197,8 @@ class _WriterLock:
             return False
         if self._file is None:
             return True
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            pass
-        if _alarm_is_ours():
-            if _wait_in_kernel(self._file, timeout):
-                return True
-            self._threads.release()
-            return False
-        # Elsewhere than the main thread (a broker serving in worker threads, the CLI's threads): non-blocking
-        # tries 0.2 ms apart, bounded like the busy timeout. At 1 ms apart the lock lay idle ~0.5 ms at each
-        # hand-over between workers (load test on SQLite: 11-14 % fewer requests served).
+        # Non-blocking tries 0.2 ms apart: bounded like the busy timeout. At 1 ms apart the lock lay idle
+        # ~0.5 ms at each hand-over between workers (load test on SQLite: 11-14 % fewer requests served).
         while True:
             try:
                 fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -225,46 +213,6 @@ class _WriterLock:
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._threads.release()
-
-
-class _LockWaitTimedOut(Exception):
-    pass
-
-
-def _timed_out(_signum: int, _frame: Any) -> None:
-    raise _LockWaitTimedOut
-
-
-def _alarm_is_ours() -> bool:
-    """Whether this thread can bound a blocking wait with SIGALRM: the main thread only (where each worker
-    of a broker serving one request at a time runs its endpoints), and only where nothing else uses the
-    signal. The handler is installed once."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    handler = signal.getsignal(signal.SIGALRM)
-    if handler is _timed_out:
-        return True
-    if handler is not signal.SIG_DFL:
-        return False
-    signal.signal(signal.SIGALRM, _timed_out)
-    return True
-
-
-def _wait_in_kernel(file: Any, timeout: float) -> bool:
-    """A blocking `flock`, woken by the kernel the moment the holder lets go, and no CPU until then: tries
-    0.2 ms apart cost the waiting worker ~30 us each, 5-6 % of the served workers' CPU under the load test
-    (py-spy), taken from the worker that held the lock. Bounded by an alarm, which interrupts the wait."""
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        fcntl.flock(file, fcntl.LOCK_EX)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        return True
-    except _LockWaitTimedOut:
-        # The alarm may have come just after the lock was taken: let go of it (a no-op when not held).
-        fcntl.flock(file, fcntl.LOCK_UN)
-        return False
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

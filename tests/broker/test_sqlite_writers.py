@@ -4,7 +4,6 @@ writers queue on `<db>-writer.lock` (an `flock`) instead of SQLite's sleeping bu
 from __future__ import annotations
 
 import fcntl
-import json
 import subprocess
 import sys
 import threading
@@ -168,50 +167,3 @@ def test_a_write_before_the_write_lock_is_refused_and_stores_nothing(database: t
     assert _lock_is_free(lock_file)
     with session_scope(factory) as reader:
         assert reader.execute(text("SELECT count(*) FROM counter")).scalar_one() == 0
-
-
-# Another process's writer holds the lock (an open file of its own: `flock`s of two opens conflict even in one
-# process); a worker's main thread waits for it in the kernel, bounded by an alarm; another thread by tries.
-WAITING_WRITER = """
-import fcntl, json, signal, sys, threading, time
-from broker.db.engine import _WriterLock
-database = sys.argv[1]
-lock = _WriterLock(database)
-out = {}
-with open(database + "-writer.lock", "a+b") as held:
-    fcntl.flock(held, fcntl.LOCK_EX)
-    started = time.monotonic()
-    out["main thread"] = lock.acquire(timeout=0.3)
-    out["main thread waited"] = time.monotonic() - started
-    out["alarm left set"] = signal.getitimer(signal.ITIMER_REAL)[0]
-    out["alarm handler"] = getattr(signal.getsignal(signal.SIGALRM), "__name__", None)
-    other = []
-    thread = threading.Thread(target=lambda: other.append(lock.acquire(timeout=0.3)))
-    thread.start()
-    thread.join(10)
-    out["other thread"] = other
-    # Let go 0.2 s into the next wait: the kernel wakes the waiter.
-    threading.Timer(0.2, fcntl.flock, (held, fcntl.LOCK_UN)).start()
-    started = time.monotonic()
-    out["once let go"] = lock.acquire(timeout=10)
-    out["waited for the hand-over"] = time.monotonic() - started
-lock.release()
-print(json.dumps(out))
-"""
-
-
-def test_a_writer_waits_for_another_process_in_the_kernel_and_gives_up_at_its_timeout(
-    database: tuple[str, Path],
-) -> None:
-    _, lock_file = database
-    database_file = str(lock_file).removesuffix("-writer.lock")
-    run = subprocess.run(
-        [sys.executable, "-c", WAITING_WRITER, database_file], capture_output=True, text=True, timeout=60
-    )
-    assert run.returncode == 0, run.stderr
-    out = json.loads(run.stdout)
-    assert out["main thread"] is False and 0.29 <= out["main thread waited"] < 5
-    assert out["alarm left set"] == 0.0 and out["alarm handler"] == "_timed_out"  # the kernel's wait
-    assert out["other thread"] == [False]  # not stuck behind the main thread's attempt
-    assert out["once let go"] is True and 0.15 <= out["waited for the hand-over"] < 5
-    assert _lock_is_free(lock_file)
