@@ -10,6 +10,7 @@ workers serve; `--threads 2` in a worker thread), and reads the process's CPU cl
 percent) show in one run, before and after, without alternating rounds. Printed per operation: CPU per
 request and, with `--threads 2`, the event loop's share (routing, dependencies, body, response: FastAPI's
 part) and the rest (the endpoint's thread: SQL, ORM, JSON); and the load test's mix weighted by `MIX`.
+`--writer-lock` adds, on SQLite, the CPU spent while holding the one writer's lock.
 The database server's own CPU (PostgreSQL) is not counted.
 """
 
@@ -20,6 +21,8 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any, NamedTuple
 
 import uvloop
@@ -32,6 +35,7 @@ from benchmarks.dataset import DatasetSpec, seed
 from benchmarks.load_test import FLOOR, MIX, operations
 from benchmarks.server import throwaway_database
 from broker.app import create_app
+from broker.db import engine
 from broker.settings import BrokerSettings
 
 
@@ -114,6 +118,7 @@ async def measure(
             for _ in range(warmup):
                 await call(app, next_request())
             batch = [next_request() for _ in range(requests)]
+            WriterLockHold.held = 0.0
             process, loop = time.process_time(), time.thread_time()
             for prepared in batch:
                 await call(app, prepared)
@@ -123,8 +128,39 @@ async def measure(
                 "total": round(total, 3),
                 "event_loop": round(on_loop, 3),
                 "endpoint": round(total - on_loop, 3),
+                "writer_lock": round(WriterLockHold.held * 1000 / requests, 3),
             }
     return figures
+
+
+class WriterLockHold:
+    """The process's CPU while SQLite's writer lock is held (`--writer-lock`): what only one worker at a time
+    can spend, so what caps the writes a second however many cores there are."""
+
+    held = 0.0
+    _since = 0.0
+
+    @classmethod
+    @contextmanager
+    def instrumented(cls) -> Iterator[None]:
+        acquire, release = engine._WriterLock.acquire, engine._WriterLock.release
+
+        def timed_acquire(lock: Any, timeout: float) -> bool:
+            taken = acquire(lock, timeout)
+            cls._since = time.process_time()
+            return taken
+
+        def timed_release(lock: Any) -> None:
+            cls.held += time.process_time() - cls._since
+            release(lock)
+
+        engine._WriterLock.acquire = timed_acquire  # type: ignore[method-assign]
+        engine._WriterLock.release = timed_release  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            engine._WriterLock.acquire = acquire  # type: ignore[method-assign]
+            engine._WriterLock.release = release  # type: ignore[method-assign]
 
 
 def mix_total(figures: dict[str, dict[str, float]]) -> float | None:
@@ -159,6 +195,11 @@ def main(argv: list[str] | None = None) -> None:
         help="PACT_BROKER_THREADS: 1 (default) runs the endpoints' work on the event loop, as each of the "
         "load test's 2 workers does; 2 in a worker thread, which splits the CPU into loop and endpoint",
     )
+    parser.add_argument(
+        "--writer-lock",
+        action="store_true",
+        help="SQLite: also print the CPU per request spent holding the one writer's lock",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     names = args.only or [*FLOOR, *MIX]
@@ -168,12 +209,14 @@ def main(argv: list[str] | None = None) -> None:
         with TestClient(create_app(settings)) as client:
             env_uuid = environment_uuid(client, known.environment)
         ops = operations(known, f"cpu-{int(time.time())}", env_uuid)
-        figures = uvloop.run(measure(create_app(settings), ops, names, args.requests, args.warmup))
+        with WriterLockHold.instrumented() if args.writer_lock else nullcontext():
+            figures = uvloop.run(measure(create_app(settings), ops, names, args.requests, args.warmup))
     print(f"[{args.backend} x{args.scale}] CPU per request, ms ({args.requests} requests each)")
     if args.threads == 1:  # everything ran on the event loop: no split
         print(f"{'operation':<22}{'total':>8}  (inline: endpoints on the event loop)")
         for name, fig in figures.items():
-            print(f"{name:<22}{fig['total']:>8.3f}")
+            lock = f"{fig['writer_lock']:>8.3f} held ({fig['writer_lock'] / fig['total']:.0%})"
+            print(f"{name:<22}{fig['total']:>8.3f}" + (lock if args.writer_lock else ""))
     else:
         print(f"{'operation':<22}{'total':>8}{'loop':>8}{'endpoint':>10}")
         for name, fig in figures.items():

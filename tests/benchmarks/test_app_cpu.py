@@ -13,7 +13,7 @@ import uvloop
 from fastapi.testclient import TestClient
 
 from benchmarks import shapes
-from benchmarks.app_cpu import UnexpectedStatus, broker_settings, measure, mix_total
+from benchmarks.app_cpu import UnexpectedStatus, WriterLockHold, broker_settings, measure, mix_total
 from benchmarks.broker_bench import environment_uuid
 from benchmarks.dataset import TINY, seed
 from benchmarks.load_test import MIX, operations
@@ -57,3 +57,19 @@ def test_an_unexpected_answer_stops_the_run(tmp_path: Path) -> None:
         uvloop.run(
             measure(create_app(settings), {"x": result_for_a_missing_pact}, ["x"], requests=1, warmup=0)
         )
+
+
+def test_the_writer_lock_is_held_by_writes_only_and_for_part_of_them(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    known = seed(settings.database_url, TINY)
+    with TestClient(create_app(settings)) as client:
+        env_uuid = environment_uuid(client, known.environment)
+    ops = operations(known, f"lock-{int(time.time())}", env_uuid)
+    names = ["can-i-deploy", "publish verification", "publish contract"]
+    with WriterLockHold.instrumented():
+        figures = uvloop.run(measure(create_app(settings), ops, names, requests=20, warmup=2))
+    assert figures["can-i-deploy"]["writer_lock"] == 0
+    for write in names[1:]:
+        assert 0 < figures[write]["writer_lock"] < figures[write]["total"], figures[write]
+    untimed = uvloop.run(measure(create_app(settings), ops, names[1:], requests=5, warmup=0))
+    assert all(f["writer_lock"] == 0 for f in untimed.values())  # instrumentation removed on exit
