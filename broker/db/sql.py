@@ -107,6 +107,12 @@ def as_read(model: type[M], keys: Sequence[str], values: Sequence[Any]) -> M:
     return row
 
 
+def attach_written(session: Session, model: type[M], **values: Any) -> M:
+    """`attach` of an object for a row this transaction just inserted, made of the values written (and the
+    ids the database gave) as `as_read` makes one: a publication makes three, a result one."""
+    return attach(session, as_read(model, tuple(values), tuple(values.values())))
+
+
 def entities(session: Session, model: type[M], rows: list[tuple[Any, ...]]) -> list[M]:
     """Rows of a `columns_of(model)` statement as persistent objects of the session, as an ORM query would
     give them (an object the session holds already is the one returned)."""

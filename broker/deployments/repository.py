@@ -20,7 +20,7 @@ from broker.db.models import (
     Version,
     utcnow,
 )
-from broker.db.sql import Entities, attach, columns_of, entities, insert_ignore
+from broker.db.sql import Entities, attach_written, columns_of, entities, insert_ignore
 
 DeployedRow = tuple[DeployedVersion, Version, Pacticipant, Environment]
 ReleasedRow = tuple[ReleasedVersion, Version, Pacticipant, Environment]
@@ -100,7 +100,7 @@ _UPSERT_CURRENT = Direct(
 def add_deployment(session: Session, values: dict[str, Any]) -> DeployedVersion:
     """Records the deployment and makes it the current one for its application instance."""
     (inserted_id,) = _INSERT_DEPLOYED.rows(session, values)[0]
-    deployed = attach(session, DeployedVersion(id=inserted_id, undeployed_at=None, **values))
+    deployed = attach_written(session, DeployedVersion, id=inserted_id, undeployed_at=None, **values)
     pointer = {
         "pacticipant_id": deployed.pacticipant_id,
         "environment_id": deployed.environment_id,

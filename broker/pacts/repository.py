@@ -22,7 +22,7 @@ from broker.db.models import (
 from broker.db.models import (
     LatestPactPublicationIdForConsumerVersion as LatestPub,
 )
-from broker.db.sql import Entities, attach, direct_insert_unless_present
+from broker.db.sql import Entities, attach, attach_written, direct_insert_unless_present
 from broker.versions import head_pacts
 
 Consumer = aliased(Pacticipant, name="consumer")
@@ -165,7 +165,7 @@ def create_pact_version(
         existing = find_pact_version(session, consumer_id, provider_id, sha)
         assert existing is not None
         return existing, False
-    return attach(session, PactVersion(id=inserted[0], **values)), True
+    return attach_written(session, PactVersion, id=inserted[0], **values), True
 
 
 # --- publications -----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def create_publication(
     inserted = _INSERT_PUBLICATION.first(session, values)
     if inserted is None:
         return None
-    publication = attach(session, PactPublication(id=inserted[0], **values))
+    publication = attach_written(session, PactPublication, id=inserted[0], **values)
     _point_latest_at(session, publication)
     return publication
 

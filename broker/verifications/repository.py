@@ -15,7 +15,7 @@ from broker.db.models import (
     LatestVerificationIdForPactVersionAndProviderVersion as LatestVerification,
 )
 from broker.db.models import Verification, Version, utcnow
-from broker.db.sql import attach, next_verification_number_value
+from broker.db.sql import attach_written, next_verification_number_value
 
 _verifications = Verification.__table__.c
 # Every column but the two the database assigns (id, number).
@@ -87,7 +87,7 @@ def create(session: Session, values: dict[str, Any]) -> Verification:
     }
     inserted = _INSERT.first(session, row)
     assert inserted is not None
-    verification = attach(session, Verification(id=inserted[0], number=inserted[1], **row))
+    verification = attach_written(session, Verification, id=inserted[0], number=inserted[1], **row)
     pointer = {
         "pact_version_id": verification.pact_version_id,
         "provider_version_id": verification.provider_version_id,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from broker.db.direct import Direct
 from broker.db.models import Branch, BranchHead, BranchVersion, Tag, Version, utcnow
 from broker.db.sql import (
-    attach,
+    attach_written,
     columns_of,
     entities,
     insert_unless_present,
@@ -77,7 +77,7 @@ def find_or_create(
         assert version is not None
         return version, False
     del values["order_pacticipant_id"]
-    return attach(session, Version(id=inserted[0], order=inserted[1], **values)), True
+    return attach_written(session, Version, id=inserted[0], order=inserted[1], **values), True
 
 
 def latest(session: Session, pacticipant_id: int) -> Version | None:
@@ -259,7 +259,7 @@ def add_to_branch(
         branch_version = find_branch_version(session, branch_id, version.id)
         assert branch_version is not None
         return branch_version, False
-    branch_version = attach(session, BranchVersion(id=inserted.id, **values))
+    branch_version = attach_written(session, BranchVersion, id=inserted.id, **values)
     _move_head(session, branch_version, version, version_is_new=version_is_new)
     return branch_version, True
 
@@ -291,7 +291,7 @@ def add_to_existing_branch(
     inserted = _INSERT_INTO_EXISTING_BRANCH.first(session, values)
     if inserted is None:
         return None
-    branch_version = attach(session, BranchVersion(id=inserted[0], branch_id=inserted[1], **values))
+    branch_version = attach_written(session, BranchVersion, id=inserted[0], branch_id=inserted[1], **values)
     _move_head(session, branch_version, version, version_is_new=version_is_new)
     return branch_version, True
 
