@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from broker.db.direct import Direct, SessionOrConnection
+from broker.db.direct import Direct, SessionOrConnection, is_write
 
 BROKER_WIDE = 0
 Fingerprint = tuple[tuple[int, int], ...]
@@ -60,7 +60,6 @@ READ_FOR_REQUEST = "broker.answer_cache.counters"
 
 _DECLARED = "answer_cache_changes"  # session.info: the scopes this transaction declared, if any
 _WROTE = "answer_cache_wrote"  # connection.info: this transaction ran an INSERT, UPDATE or DELETE
-_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def changes(session: Session, *pacticipant_ids: int) -> None:
@@ -209,7 +208,7 @@ def watch_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip()[:6].upper() in _WRITES:
+        if is_write(statement):
             conn.info[_WROTE] = True
 
     @event.listens_for(engine, "commit")

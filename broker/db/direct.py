@@ -169,6 +169,14 @@ def _connection(session: SessionOrConnection) -> Connection:
     return session.connection()
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def is_write(statement: str) -> bool:
+    """Whether SQL text writes (what the answer cache's counters and SQLite's unlocked reads look for)."""
+    return statement.lstrip()[:6].upper() in _WRITES
+
+
 def execute_on(connection: Connection, sql: str) -> None:
     """A statement of no parameters and no rows (SQLite's BEGIN, COMMIT) on the connection's DB-API cursor,
     as a direct statement runs: ~4 us where `exec_driver_sql` takes ~13 (every SQLite request begins one)."""

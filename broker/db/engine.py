@@ -22,7 +22,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.answer_cache import generations
-from broker.db.direct import execute_on
+from broker.db.direct import execute_on, is_write
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Reads straight from the OS page cache through a memory map (address space only, shared by every
@@ -41,7 +41,6 @@ _HOLDS_WRITE_LOCK = "broker_holds_write_lock"
 # Execution option of a write session's reads before its writer lock (`reads_before_write_lock`); in
 # connection.info until then, the function that takes the lock. Such a transaction must not write.
 _READS_FIRST = "broker_reads_before_write_lock"
-_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def normalise_url(url: str) -> str:
@@ -153,7 +152,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     def _no_write_before_lock(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         # Written without the lock, it would upgrade a read transaction: "database is locked" under
         # concurrency only, so the mistake is made loud at once.
-        if connection.info.get(_READS_FIRST) and statement.lstrip()[:6].upper() in _WRITES:
+        if connection.info.get(_READS_FIRST) and is_write(statement):
             raise RuntimeError(f"a write before the writer lock (reads_before_write_lock): {statement[:80]}")
 
     @event.listens_for(engine, "commit")
