@@ -1,6 +1,7 @@
 """How requests reach endpoints: `Router` for the API's modules (sync endpoints end their sessions where
-they run, in a worker thread or inline: `broker.api.blocking`), and a route index in front of FastAPI's
-router.
+they run, in a worker thread or inline: `broker.api.blocking`; their arguments are gathered without
+FastAPI's general dependency solver where they are all simple: `_direct_handler`), and a route index in
+front of FastAPI's router.
 
 FastAPI tries a request's path against every route of every included router before the one that matches,
 and an included router's routes twice, with bookkeeping around each try (~100 routes here; ~0.1 ms of a
@@ -13,10 +14,15 @@ a view of the router holding only that entry's routes, 404s, 405s and slash redi
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_typed_return_annotation
+from fastapi.responses import Response
 from fastapi.routing import APIRoute, APIRouter
 from starlette._utils import is_async_callable
 from starlette.types import Receive, Scope, Send
@@ -24,12 +30,129 @@ from starlette.types import Receive, Scope, Send
 from broker.api.blocking import blocking_endpoint
 from broker.api.deps import finishing_sessions
 
+try:  # set while FastAPI builds the handler of a route as an including router sees it
+    from fastapi.routing import _effective_route_context_var
+except ImportError:  # another FastAPI: every route keeps FastAPI's own handler
+    _effective_route_context_var = None  # type: ignore[assignment]
+
 
 class _SessionEndingRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        self.returns_response = _returns_response(endpoint)
         if not is_async_callable(endpoint):
             endpoint = blocking_endpoint(finishing_sessions(endpoint))
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        included = _effective_route_context_var is None or _effective_route_context_var.get() is not None
+        direct = None if included else _direct_handler(self)
+        return direct or super().get_route_handler()
+
+
+def _returns_response(endpoint: Callable[..., Any]) -> bool:
+    try:
+        returned = get_typed_return_annotation(endpoint)
+    except Exception:  # an annotation FastAPI cannot read: its own handler will say so
+        return False
+    return inspect.isclass(returned) and issubclass(returned, Response)
+
+
+# How each kind of simple dependency is called: (request) -> value, entering generators on a stack.
+_Gather = Callable[[Request, dict[Any, Any]], Awaitable[Any]]
+
+
+def _direct_handler(route: _SessionEndingRoute) -> Callable[[Request], Coroutine[Any, Any, Response]] | None:
+    """The route's handler without FastAPI's general dependency solver, when its endpoint takes only path
+    parameters of type str and dependencies that are async functions of the request alone (sessions,
+    settings, the JSON body, URL builders), and returns a Response itself; else None (FastAPI's handler).
+
+    FastAPI solves a request's dependencies by walking the endpoint's dependency tree on every request,
+    computing each one's cache key and scopes as it goes, and validates every path parameter with
+    pydantic: ~0.1 ms of CPU per request here (py-spy on `benchmarks.app_cpu`: its solver 14 % of a
+    verification result's samples, the dependencies' own work a third of that), for what is, on these
+    routes, a few awaited calls. The same calls run here in the same order with the same caching,
+    generators exit where FastAPI's would (`scope="function"`: once the endpoint returns, before the
+    response is sent; otherwise after it), and whatever they raise reaches the same exception handlers.
+    """
+    dependant = route.dependant
+    if not route.returns_response or route.response_model is not None or route.body_field is not None:
+        return None
+    if dependant.query_params or dependant.header_params or dependant.cookie_params or dependant.body_params:
+        return None
+    if dependant.response_param_name or dependant.background_tasks_param_name:
+        return None
+    if dependant.security_scopes_param_name or dependant.websocket_param_name:
+        return None
+    request_names = [n for n in (dependant.request_param_name, dependant.http_connection_param_name) if n]
+    if route.dependency_overrides_provider is not None and getattr(
+        route.dependency_overrides_provider, "dependency_overrides", None
+    ):
+        return None
+    path_names = []
+    for field in dependant.path_params:
+        if field.field_info.annotation is not str or field.alias != field.name:
+            return None
+        path_names.append(field.name)
+    gathers: list[tuple[str, _Gather]] = []
+    for sub in dependant.dependencies:
+        gather = _simple_dependency(sub)
+        if gather is None or sub.name is None:
+            return None
+        gathers.append((sub.name, gather))
+    endpoint = dependant.call
+    if endpoint is None or not is_async_callable(endpoint):
+        return None
+
+    async def handler(request: Request) -> Response:
+        cache: dict[Any, Any] = {}
+        values = {name: await gather(request, cache) for name, gather in gathers}
+        for name in request_names:
+            values[name] = request
+        path_params = request.path_params
+        for name in path_names:
+            values[name] = path_params[name]
+        response = await endpoint(**values)
+        if not isinstance(response, Response):  # the annotation promised one
+            raise TypeError(f"{route.path}: the endpoint returned {type(response).__name__}, not a Response")
+        return response
+
+    return handler
+
+
+def _simple_dependency(sub: Dependant) -> _Gather | None:
+    call = sub.call
+    if call is None or sub.request_param_name is None or sub.concurrency is not None:
+        return None
+    if sub.dependencies or sub.path_params or sub.query_params or sub.header_params or sub.cookie_params:
+        return None
+    if sub.body_params or sub.response_param_name or sub.background_tasks_param_name:
+        return None
+    if sub.security_scopes_param_name or sub.websocket_param_name or sub.http_connection_param_name:
+        return None
+    argument = sub.request_param_name
+    key = call if sub.use_cache else object()
+    if inspect.isasyncgenfunction(call):
+        stack_key = "fastapi_function_astack" if sub.scope == "function" else "fastapi_inner_astack"
+        manager = asynccontextmanager(call)
+
+        async def entered(request: Request, cache: dict[Any, Any]) -> Any:
+            if key in cache:
+                return cache[key]
+            stack: AsyncExitStack = request.scope[stack_key]
+            value = cache[key] = await stack.enter_async_context(manager(**{argument: request}))
+            return value
+
+        return entered
+    if inspect.iscoroutinefunction(call):
+
+        async def called(request: Request, cache: dict[Any, Any]) -> Any:
+            if key in cache:
+                return cache[key]
+            value = cache[key] = await call(**{argument: request})
+            return value
+
+        return called
+    return None
 
 
 def Router(**kwargs: Any) -> APIRouter:
