@@ -3,9 +3,12 @@
     python -m benchmarks.broker_bench                       # both backends, full and 1/10th datasets
     python -m benchmarks.broker_bench --backends postgresql --scales 1 --requests 100
 
-For each backend and dataset size: a throwaway database is seeded (`benchmarks.dataset`), the broker runs
-in a subprocess (`broker.serving`, one worker, 127.0.0.1), and one httpx client sends each request shape
-`--requests` times in a row after a warm-up (`--interleave`: the shapes in turn, one of each per round).
+For each backend, each dataset size is seeded into a throwaway database (`benchmarks.dataset`) and served
+by a broker of its own in a subprocess (`broker.serving`, one worker, 127.0.0.1), all at once; one httpx
+client per broker sends each request shape `--requests` times in a row after a warm-up (`--interleave`:
+the shapes in turn, one of each per round), the full and the 1/10th history taking turns request by
+request, so the growth between them is measured in the same moments of the machine (whose speed drifts
+up to 2x within minutes here; measured one after the other, a growth moved x1.0-x2.3 between runs).
 Printed per shape: p50/p95/p99 latency, requests per second (sequential, one client: 1 / mean latency) and
 the latency divided by the heartbeat's latency in the same run (the cost of the work itself, free of how
 busy the machine was). Results also go to `benchmarks/results/bench-<UTC time>.json`.
@@ -26,6 +29,7 @@ import os
 import platform
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,21 +74,26 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
+# One broker's client and the shapes to send it, named.
+Plan = list[tuple[str, shapes.Shape]]
+
+
 def measure(
-    client: httpx.Client,
-    plan: list[tuple[str, shapes.Shape]],
+    targets: list[tuple[httpx.Client, Plan]],
     requests: int,
     warmup: int,
     max_seconds: float,
-) -> list[Figures]:
-    """Sends the shapes of `plan` in turn, one request of each per round, until each has `requests`
-    (or `max_seconds` per shape have passed, with at least 20 each)."""
-    counters = {name: 0 for name, _ in plan}
-    answer_bytes = {name: 0 for name, _ in plan}
+) -> list[list[Figures]]:
+    """Sends each target's shapes in turn, one request of each shape to each target per round, until each
+    has `requests` (or `max_seconds` per shape have passed, with at least 20 each); the figures per target.
+    Several targets (the same shapes on the full and the 1/10th history) take turns request by request,
+    so the machine's drift in speed meets both alike and their ratio (the growth) is free of it."""
+    counters = {(t, name): 0 for t, (_, plan) in enumerate(targets) for name, _ in plan}
+    answer_bytes = dict.fromkeys(counters, 0)
 
-    def send(name: str, shape: shapes.Shape) -> float:
-        req = shape(counters[name])
-        counters[name] += 1
+    def send(t: int, client: httpx.Client, name: str, shape: shapes.Shape) -> float:
+        req = shape(counters[(t, name)])
+        counters[(t, name)] += 1
         started = time.perf_counter()
         response = client.request(req.method, req.url, json=req.json, headers=req.headers)
         elapsed = time.perf_counter() - started
@@ -92,34 +101,44 @@ def measure(
             raise RuntimeError(
                 f"{name}: {req.method} {req.url} -> {response.status_code} {response.text[:300]}"
             )
-        answer_bytes[name] = len(response.content)
+        answer_bytes[(t, name)] = len(response.content)
         return elapsed
 
+    def one_round(record: dict[tuple[int, str], list[float]] | None) -> None:
+        for i in range(max(len(plan) for _, plan in targets)):
+            for t, (client, plan) in enumerate(targets):
+                if i < len(plan):
+                    name, shape = plan[i]
+                    elapsed = send(t, client, name, shape)
+                    if record is not None:
+                        record[(t, name)].append(elapsed)
+
     for _ in range(warmup):
-        for name, shape in plan:
-            send(name, shape)
-    latencies: dict[str, list[float]] = {name: [] for name, _ in plan}
-    deadline = time.perf_counter() + max_seconds * len(plan)
+        one_round(None)
+    latencies: dict[tuple[int, str], list[float]] = {key: [] for key in counters}
+    deadline = time.perf_counter() + max_seconds * max(len(plan) for _, plan in targets) * len(targets)
     rounds = 0
     while rounds < requests and (time.perf_counter() < deadline or rounds < 20):
-        for name, shape in plan:
-            latencies[name].append(send(name, shape))
+        one_round(latencies)
         rounds += 1
-    figures = []
-    for name, _ in plan:
-        ms = sorted(x * 1000 for x in latencies[name])
-        figures.append(
-            Figures(
-                name,
-                len(ms),
-                round(percentile(ms, 50), 2),
-                round(percentile(ms, 95), 2),
-                round(percentile(ms, 99), 2),
-                round(len(ms) / sum(latencies[name]), 1),
-                answer_kb=round(answer_bytes[name] / 1024, 1),
+    found: list[list[Figures]] = []
+    for t, (_, plan) in enumerate(targets):
+        figures = []
+        for name, _ in plan:
+            ms = sorted(x * 1000 for x in latencies[(t, name)])
+            figures.append(
+                Figures(
+                    name,
+                    len(ms),
+                    round(percentile(ms, 50), 2),
+                    round(percentile(ms, 95), 2),
+                    round(percentile(ms, 99), 2),
+                    round(len(ms) / sum(latencies[(t, name)]), 1),
+                    answer_kb=round(answer_bytes[(t, name)] / 1024, 1),
+                )
             )
-        )
-    return figures
+        found.append(figures)
+    return found
 
 
 def environment_uuid(client: httpx.Client, name: str) -> str:
@@ -142,50 +161,77 @@ def check_answers(client: httpx.Client, known: KnownAnswers) -> None:
             )
 
 
-def run_one(backend: str, scale: float, args: argparse.Namespace) -> dict[str, Any]:
-    spec = DatasetSpec().scaled(scale)
-    with throwaway_database(backend) as url:
-        started = time.perf_counter()
-        known = seed(url, spec)
-        seeded_in = time.perf_counter() - started
-        print(f"[{backend} x{scale}] seeded {known.counts} in {seeded_in:.1f} s", flush=True)
-        with broker_process(url) as broker, httpx.Client(base_url=broker.url, timeout=60) as client:
+def _plan(known: KnownAnswers, run: str) -> Plan:
+    return [
+        ("heartbeat", shapes.heartbeat),
+        ("can-i-deploy", shapes.can_i_deploy(known)),
+        ("can-i-deploy (computed)", shapes.can_i_deploy(known, computed=True)),
+        ("matrix", shapes.matrix(known)),
+        ("matrix (computed)", shapes.matrix(known, computed=True)),
+        ("for-verification", shapes.for_verification(known)),
+        ("for-verification (computed)", shapes.for_verification(known, computed=True)),
+        ("publish contract", shapes.publish(known, run)),
+        ("publish verification", shapes.verification_result(known, run)),
+        ("index", shapes.index),
+    ]
+
+
+def run_backend(backend: str, scales: list[float], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One backend's histories, each seeded into a throwaway database and served by a broker of its own,
+    all running at once: the requests take turns between them (`measure`)."""
+    with ExitStack() as stack:
+        seeded: list[tuple[float, DatasetSpec, KnownAnswers, float]] = []
+        targets: list[tuple[httpx.Client, Plan]] = []
+        for scale in scales:
+            spec = DatasetSpec().scaled(scale)
+            url = stack.enter_context(throwaway_database(backend))
+            started = time.perf_counter()
+            known = seed(url, spec)
+            seeded_in = time.perf_counter() - started
+            print(f"[{backend} x{scale}] seeded {known.counts} in {seeded_in:.1f} s", flush=True)
+            broker = stack.enter_context(broker_process(url))
+            client = stack.enter_context(httpx.Client(base_url=broker.url, timeout=60))
             check_answers(client, known)
-            run = f"{backend[:2]}{int(scale * 100)}-{int(time.time())}"
-            plan: list[tuple[str, shapes.Shape]] = [
-                ("heartbeat", shapes.heartbeat),
-                ("can-i-deploy", shapes.can_i_deploy(known)),
-                ("can-i-deploy (computed)", shapes.can_i_deploy(known, computed=True)),
-                ("matrix", shapes.matrix(known)),
-                ("matrix (computed)", shapes.matrix(known, computed=True)),
-                ("for-verification", shapes.for_verification(known)),
-                ("for-verification (computed)", shapes.for_verification(known, computed=True)),
-                ("publish contract", shapes.publish(known, run)),
-                ("publish verification", shapes.verification_result(known, run)),
-                ("index", shapes.index),
+            seeded.append((scale, spec, known, seeded_in))
+            targets.append((client, _plan(known, f"{backend[:2]}{int(scale * 100)}-{int(time.time())}")))
+        plan_length = len(targets[0][1])
+        if args.interleave:
+            per_target = measure(targets, args.requests, args.warmup, args.max_seconds)
+            heartbeats = [(figures[0].p50_ms, figures[0].p95_ms) for figures in per_target]
+        else:
+            per_target = [[] for _ in targets]
+            for i in range(plan_length):
+                one_shape = [(client, plan[i : i + 1]) for client, plan in targets]
+                for figures, found in zip(
+                    per_target, measure(one_shape, args.requests, args.warmup, args.max_seconds), strict=True
+                ):
+                    figures.extend(found)
+            # A second heartbeat pass after the others: the ratio uses the mean of both passes.
+            again = measure(
+                [(c, plan[:1]) for c, plan in targets], args.requests, args.warmup, args.max_seconds
+            )
+            heartbeats = [
+                ((figures[0].p50_ms + more[0].p50_ms) / 2, (figures[0].p95_ms + more[0].p95_ms) / 2)
+                for figures, more in zip(per_target, again, strict=True)
             ]
-            if args.interleave:
-                figures = measure(client, plan, args.requests, args.warmup, args.max_seconds)
-                hb50, hb95 = figures[0].p50_ms, figures[0].p95_ms
-            else:
-                figures = [
-                    measure(client, [p], args.requests, args.warmup, args.max_seconds)[0] for p in plan
-                ]
-                # A second heartbeat pass after the others: the ratio uses the mean of both passes.
-                again = measure(client, plan[:1], args.requests, args.warmup, args.max_seconds)[0]
-                hb50 = (figures[0].p50_ms + again.p50_ms) / 2
-                hb95 = (figures[0].p95_ms + again.p95_ms) / 2
-    for f in figures:
-        f.p50_vs_heartbeat = round(f.p50_ms / hb50, 1)
-        f.p95_vs_heartbeat = round(f.p95_ms / hb95, 1)
-    return {
-        "backend": backend,
-        "scale": scale,
-        "spec": asdict(spec),
-        "rows": known.counts,
-        "seed_seconds": round(seeded_in, 1),
-        "figures": [asdict(f) for f in figures],
-    }
+    results = []
+    for (scale, spec, known, seeded_in), figures, (hb50, hb95) in zip(
+        seeded, per_target, heartbeats, strict=True
+    ):
+        for f in figures:
+            f.p50_vs_heartbeat = round(f.p50_ms / hb50, 1)
+            f.p95_vs_heartbeat = round(f.p95_ms / hb95, 1)
+        results.append(
+            {
+                "backend": backend,
+                "scale": scale,
+                "spec": asdict(spec),
+                "rows": known.counts,
+                "seed_seconds": round(seeded_in, 1),
+                "figures": [asdict(f) for f in figures],
+            }
+        )
+    return results
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
@@ -248,9 +294,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     results = []
+    scales = [float(s) for s in args.scales.split(",")]
     for backend in args.backends.split(","):
-        for scale in (float(s) for s in args.scales.split(",")):
-            results.append(run_one(backend.strip(), scale, args))
+        results.extend(run_backend(backend.strip(), scales, args))
     print()
     print_table(results)
     print()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from benchmarks.broker_bench import TARGET_P95_MS, check_targets
+import httpx
+
+from benchmarks.broker_bench import TARGET_P95_MS, check_targets, measure
+from benchmarks.shapes import Request
 
 
 def _result(scale: float, p95: dict[str, float], answer_kb: dict[str, float]) -> dict[str, Any]:
@@ -60,3 +63,28 @@ def test_each_target_is_judged_on_the_full_dataset_and_its_growth() -> None:
     assert "answer x8.0 as large (x0.25 per KB)" in fv
     assert lines["for-verification"].startswith("ok ") and "x1.20 (ok" in lines["for-verification"]
     assert "answer" not in lines["matrix"]
+
+
+def test_the_histories_take_turns_request_by_request() -> None:
+    """The full and the 1/10th history's brokers are asked in alternation, shape by shape, so a drift of the
+    machine's speed meets both; each gets its own figures, and counts its own requests of each shape."""
+    sent: list[str] = []
+
+    def broker(name: str) -> httpx.Client:
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(f"{name} {request.url.path}")
+            return httpx.Response(200, content=b"x" * (2048 if name == "full" else 1024))
+
+        return httpx.Client(base_url="http://broker", transport=httpx.MockTransport(answer))
+
+    def shape(path: str) -> Any:
+        return lambda i: Request("GET", f"/{path}/{i}")
+
+    plan = [("a", shape("a")), ("b", shape("b"))]
+    full, small = measure([(broker("full"), plan), (broker("small"), plan)], 20, 1, 60)
+    first_two_rounds = ["full /a/0", "small /a/0", "full /b/0", "small /b/0"]
+    first_two_rounds += ["full /a/1", "small /a/1", "full /b/1", "small /b/1"]
+    assert sent[:8] == first_two_rounds
+    assert len(sent) == 2 * 2 * 21
+    assert [f.shape for f in full] == ["a", "b"] and [f.requests for f in small] == [20, 20]
+    assert (full[0].answer_kb, small[0].answer_kb) == (2.0, 1.0)
