@@ -8,7 +8,7 @@ by a broker of its own in a subprocess (`broker.serving`, one worker, 127.0.0.1)
 client per broker sends each request shape `--requests` times in a row after a warm-up (`--interleave`:
 the shapes in turn, one of each per round), the full and the 1/10th history taking turns request by
 request, so the growth between them is measured in the same moments of the machine (whose speed drifts
-up to 2x within minutes here; measured one after the other, a growth moved x1.0-x2.3 between runs).
+up to 2x within minutes here; measured one after the other, a growth moved x0.9-x2.3 between runs).
 Printed per shape: p50/p95/p99 latency, requests per second (sequential, one client: 1 / mean latency) and
 the latency divided by the heartbeat's latency in the same run (the cost of the work itself, free of how
 busy the machine was). Results also go to `benchmarks/results/bench-<UTC time>.json`.
