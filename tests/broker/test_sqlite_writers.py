@@ -4,6 +4,7 @@ writers queue on `<db>-writer.lock` (an `flock`) instead of SQLite's sleeping bu
 from __future__ import annotations
 
 import fcntl
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -167,3 +168,44 @@ def test_a_write_before_the_write_lock_is_refused_and_stores_nothing(database: t
     assert _lock_is_free(lock_file)
     with session_scope(factory) as reader:
         assert reader.execute(text("SELECT count(*) FROM counter")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("ending", ["commit", "rollback"])
+def test_the_writer_lock_is_released_only_once_sqlite_has_ended_the_transaction(
+    database: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    """Released while SQLite still held its own write lock, the next writer (of another worker) would begin
+    into SQLite's busy handler, which sleeps 1 ms and more: at each release, another connection must be
+    able to begin a write transaction at once."""
+    url, lock_file = database
+    database_file = str(lock_file).removesuffix("-writer.lock")
+    real_flock = fcntl.flock
+    seen: list[str] = []
+
+    def probing_flock(handle: object, operation: int) -> None:
+        if operation == fcntl.LOCK_UN and getattr(handle, "name", None) == str(lock_file):
+            other = sqlite3.connect(database_file, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                seen.append("free")
+            except sqlite3.OperationalError as exc:
+                seen.append(str(exc))
+            finally:
+                other.close()
+        real_flock(handle, operation)
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    monkeypatch.setattr(fcntl, "flock", probing_flock)  # the broker's lock calls it as fcntl.flock
+    if ending == "rollback":
+        with pytest.raises(RuntimeError), session_scope(factory, write=True) as writer:
+            writer.execute(text("INSERT INTO counter (n, who) VALUES (1, 'test')"))
+            raise RuntimeError("rolled back")
+    else:
+        with session_scope(factory, write=True) as writer:
+            writer.execute(text("INSERT INTO counter (n, who) VALUES (1, 'test')"))
+    monkeypatch.undo()
+    engine.dispose()
+    assert seen == ["free"]
+    assert _lock_is_free(lock_file)
