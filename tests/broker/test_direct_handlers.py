@@ -5,7 +5,7 @@ Everything else keeps FastAPI's handler."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 import pytest
@@ -35,20 +35,21 @@ async def counted(request: Request) -> int:
     return len(EVENTS)
 
 
-async def ended_with_the_function(request: Request) -> AsyncIterator[str]:
-    EVENTS.append("enter function")
-    try:
-        yield "function"
-    finally:
-        EVENTS.append("exit function")
+def _recorded_generator(scope: str) -> Callable[[Request], AsyncIterator[str]]:
+    """A generator dependency that notes when it is entered and when it exits."""
+
+    async def dependency(request: Request) -> AsyncIterator[str]:
+        EVENTS.append(f"enter {scope}")
+        try:
+            yield scope
+        finally:
+            EVENTS.append(f"exit {scope}")
+
+    return dependency
 
 
-async def ended_with_the_request(request: Request) -> AsyncIterator[str]:
-    EVENTS.append("enter request")
-    try:
-        yield "request"
-    finally:
-        EVENTS.append("exit request")
+ended_with_the_function = _recorded_generator("function")
+ended_with_the_request = _recorded_generator("request")
 
 
 async def refusing(request: Request) -> None:
