@@ -25,6 +25,7 @@ from fastapi.dependencies.utils import get_typed_return_annotation
 from fastapi.responses import Response
 from fastapi.routing import APIRoute, APIRouter
 from starlette._utils import is_async_callable
+from starlette.convertors import StringConvertor
 from starlette.types import Receive, Scope, Send
 
 from broker.api.blocking import blocking_endpoint
@@ -90,7 +91,11 @@ def _direct_handler(route: _SessionEndingRoute) -> Callable[[Request], Coroutine
         return None
     path_names = []
     for field in dependant.path_params:
-        if field.field_info.annotation is not str or field.alias != field.name:
+        # A plain string, as the path gives it: no constraint, alias or convertor for pydantic to apply.
+        info = field.field_info
+        if info.annotation is not str or info.metadata or field.alias != field.name:
+            return None
+        if not isinstance(route.param_convertors.get(field.name), StringConvertor):
             return None
         path_names.append(field.name)
     gathers: list[tuple[str, _Gather]] = []

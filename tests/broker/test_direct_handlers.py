@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -87,6 +87,11 @@ def numbered(number: int) -> Response:
     return JSONResponse({"number": number})
 
 
+@router.get("/coded/{code}")
+def coded(code: Annotated[str, Path(min_length=3)]) -> Response:
+    return JSONResponse({"code": code})
+
+
 @router.get("/queried")
 def queried(q: str) -> Response:
     return JSONResponse({"q": q})
@@ -119,6 +124,7 @@ def test_only_routes_of_simple_arguments_get_a_direct_handler() -> None:
     # Parameters FastAPI converts or validates keep its handler.
     assert _direct_handler(_route(app, "/numbered/{number}")) is None  # type: ignore[arg-type]
     assert _direct_handler(_route(app, "/queried")) is None  # type: ignore[arg-type]
+    assert _direct_handler(_route(app, "/coded/{code}")) is None  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -129,6 +135,8 @@ def test_only_routes_of_simple_arguments_get_a_direct_handler() -> None:
         ("/things/x/parts/y", {"x-refuse": "1"}),
         ("/numbered/12", {}),
         ("/numbered/twelve", {}),
+        ("/coded/ab", {}),
+        ("/coded/abc", {}),
         ("/queried?q=1", {}),
         ("/queried", {}),
     ],
