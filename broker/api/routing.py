@@ -78,11 +78,7 @@ def _direct_handler(route: _SessionEndingRoute) -> Callable[[Request], Coroutine
     dependant = route.dependant
     if not route.returns_response or route.response_model is not None or route.body_field is not None:
         return None
-    if dependant.query_params or dependant.header_params or dependant.cookie_params or dependant.body_params:
-        return None
-    if dependant.response_param_name or dependant.background_tasks_param_name:
-        return None
-    if dependant.security_scopes_param_name or dependant.websocket_param_name:
+    if _needs_the_solver(dependant):
         return None
     request_names = [n for n in (dependant.request_param_name, dependant.http_connection_param_name) if n]
     if route.dependency_overrides_provider is not None and getattr(
@@ -124,15 +120,26 @@ def _direct_handler(route: _SessionEndingRoute) -> Callable[[Request], Coroutine
     return handler
 
 
+def _needs_the_solver(dependant: Dependant) -> bool:
+    """Whether the endpoint or dependency takes a parameter only FastAPI's solver supplies: query, header,
+    cookie or body values, the response, background tasks, security scopes or a websocket."""
+    return bool(
+        dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+        or dependant.websocket_param_name
+    )
+
+
 def _simple_dependency(sub: Dependant) -> _Gather | None:
     call = sub.call
     if call is None or sub.request_param_name is None or sub.concurrency is not None:
         return None
-    if sub.dependencies or sub.path_params or sub.query_params or sub.header_params or sub.cookie_params:
-        return None
-    if sub.body_params or sub.response_param_name or sub.background_tasks_param_name:
-        return None
-    if sub.security_scopes_param_name or sub.websocket_param_name or sub.http_connection_param_name:
+    if sub.dependencies or sub.path_params or sub.http_connection_param_name or _needs_the_solver(sub):
         return None
     argument = sub.request_param_name
     key = call if sub.use_cache else object()
