@@ -19,6 +19,11 @@ the same question again and again (release pipelines and a provider's builds bet
 broker serves the answer it kept), and `(computed)`: every answer computed, as after each write that
 changes it (a fresh answer asked for with `Cache-Control: no-cache`; for for-verification, a new question
 each time).
+
+for-verification's WIP pacts are those of the last 30 days, and the 1/10th history has a tenth of the
+activity in those days (both span 90 days): its computed answer is ~7x smaller, and its cost is per pact.
+`for-verification (same WIP)` asks each history, computed, with the look-back window (`wip_window`) that
+gives as many WIP pacts as the smallest history's 30 days: the growth that is left is the history's own.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from benchmarks.dataset import DatasetSpec, KnownAnswers, seed
 from benchmarks.server import broker_process, throwaway_database
 
 RESULTS_DIR = Path(__file__).parent / "results"
+SAME_WIP = "for-verification (same WIP)"
+WIP_DAYS = 30.0
 TARGET_P95_MS = {
     "can-i-deploy": 10.0,
     "can-i-deploy (computed)": 10.0,
@@ -49,6 +56,7 @@ TARGET_P95_MS = {
     "matrix (computed)": 10.0,
     "for-verification": 25.0,
     "for-verification (computed)": 25.0,
+    SAME_WIP: 25.0,
     "publish contract": 25.0,
 }
 MAX_GROWTH = 1.5
@@ -161,7 +169,31 @@ def check_answers(client: httpx.Client, known: KnownAnswers) -> None:
             )
 
 
-def _plan(known: KnownAnswers, run: str) -> Plan:
+def wip_pacts(client: httpx.Client, known: KnownAnswers, days: float) -> int:
+    """How many WIP pacts the benchmark's for-verification question finds with a look-back of `days`."""
+    req = shapes.for_verification(known, computed=True, wip_days=days)(0)
+    response = client.request(req.method, req.url, json=req.json)
+    response.raise_for_status()
+    pacts = response.json()["_embedded"]["pacts"]
+    return sum(1 for p in pacts if p["verificationProperties"].get("wip"))
+
+
+def wip_window(client: httpx.Client, known: KnownAnswers, wanted: int, steps: int = 12) -> float:
+    """The longest look-back, in days up to `WIP_DAYS`, whose answer has at most `wanted` WIP pacts (by
+    halving: the count only grows with the window), to the minute."""
+    if wip_pacts(client, known, WIP_DAYS) <= wanted:
+        return WIP_DAYS
+    shorter, longer = 0.0, WIP_DAYS
+    for _ in range(steps):
+        middle = (shorter + longer) / 2
+        if wip_pacts(client, known, middle) <= wanted:
+            shorter = middle
+        else:
+            longer = middle
+    return round(shorter, 3)
+
+
+def _plan(known: KnownAnswers, run: str, same_wip_days: float = WIP_DAYS) -> Plan:
     return [
         ("heartbeat", shapes.heartbeat),
         ("can-i-deploy", shapes.can_i_deploy(known)),
@@ -170,6 +202,7 @@ def _plan(known: KnownAnswers, run: str) -> Plan:
         ("matrix (computed)", shapes.matrix(known, computed=True)),
         ("for-verification", shapes.for_verification(known)),
         ("for-verification (computed)", shapes.for_verification(known, computed=True)),
+        (SAME_WIP, shapes.for_verification(known, computed=True, wip_days=same_wip_days, later=True)),
         ("publish contract", shapes.publish(known, run)),
         ("publish verification", shapes.verification_result(known, run)),
         ("index", shapes.index),
@@ -181,7 +214,7 @@ def run_backend(backend: str, scales: list[float], args: argparse.Namespace) -> 
     all running at once: the requests take turns between them (`measure`)."""
     with ExitStack() as stack:
         seeded: list[tuple[float, DatasetSpec, KnownAnswers, float]] = []
-        targets: list[tuple[httpx.Client, Plan]] = []
+        clients: list[httpx.Client] = []
         for scale in scales:
             spec = DatasetSpec().scaled(scale)
             url = stack.enter_context(throwaway_database(backend))
@@ -193,7 +226,18 @@ def run_backend(backend: str, scales: list[float], args: argparse.Namespace) -> 
             client = stack.enter_context(httpx.Client(base_url=broker.url, timeout=60))
             check_answers(client, known)
             seeded.append((scale, spec, known, seeded_in))
-            targets.append((client, _plan(known, f"{backend[:2]}{int(scale * 100)}-{int(time.time())}")))
+            clients.append(client)
+        smallest = min(range(len(scales)), key=lambda i: scales[i])
+        wanted = wip_pacts(clients[smallest], seeded[smallest][2], WIP_DAYS)
+        windows = [
+            wip_window(client, known, wanted)
+            for client, (_, _, known, _) in zip(clients, seeded, strict=True)
+        ]
+        print(f"[{backend}] {SAME_WIP}: look-back {windows} days for {wanted} WIP pacts", flush=True)
+        targets: list[tuple[httpx.Client, Plan]] = [
+            (client, _plan(known, f"{backend[:2]}{int(scale * 100)}-{int(time.time())}", days))
+            for client, (scale, _, known, _), days in zip(clients, seeded, windows, strict=True)
+        ]
         plan_length = len(targets[0][1])
         if args.interleave:
             per_target = measure(targets, args.requests, args.warmup, args.max_seconds)
@@ -215,8 +259,8 @@ def run_backend(backend: str, scales: list[float], args: argparse.Namespace) -> 
                 for figures, more in zip(per_target, again, strict=True)
             ]
     results = []
-    for (scale, spec, known, seeded_in), figures, (hb50, hb95) in zip(
-        seeded, per_target, heartbeats, strict=True
+    for (scale, spec, known, seeded_in), figures, (hb50, hb95), days in zip(
+        seeded, per_target, heartbeats, windows, strict=True
     ):
         for f in figures:
             f.p50_vs_heartbeat = round(f.p50_ms / hb50, 1)
@@ -228,6 +272,7 @@ def run_backend(backend: str, scales: list[float], args: argparse.Namespace) -> 
                 "spec": asdict(spec),
                 "rows": known.counts,
                 "seed_seconds": round(seeded_in, 1),
+                "same_wip": {"wip_pacts": wanted, "look_back_days": days},
                 "figures": [asdict(f) for f in figures],
             }
         )
@@ -235,7 +280,7 @@ def run_backend(backend: str, scales: list[float], args: argparse.Namespace) -> 
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    header = f"{'backend':<11}{'dataset':<9}{'request':<29}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    header = f"{'backend':<11}{'dataset':<9}{'request':<31}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
     header += f"{'req/s':>8}{'p50/hb':>8}{'p95/hb':>8}{'answer KB':>11}"
     print(header)
     print("-" * len(header))
@@ -243,7 +288,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         label = "full" if r["scale"] == 1 else f"x{r['scale']}"
         for f in r["figures"]:
             print(
-                f"{r['backend']:<11}{label:<9}{f['shape']:<29}{f['p50_ms']:>8.2f}{f['p95_ms']:>8.2f}"
+                f"{r['backend']:<11}{label:<9}{f['shape']:<31}{f['p50_ms']:>8.2f}{f['p95_ms']:>8.2f}"
                 f"{f['p99_ms']:>8.2f}{f['req_per_s']:>8.1f}{f['p50_vs_heartbeat']:>8.1f}{f['p95_vs_heartbeat']:>8.1f}"
                 f"{f.get('answer_kb', 0.0):>11.1f}"
             )
@@ -259,7 +304,7 @@ def check_targets(results: list[dict[str, Any]]) -> list[str]:
         for shape, target in TARGET_P95_MS.items():
             p95 = figs[shape]["p95_ms"]
             verdict = "ok " if p95 < target else "MISS"
-            line = f"{verdict} {backend:<11}{shape:<29} p95 {p95:7.2f} ms (target < {target:.0f} ms)"
+            line = f"{verdict} {backend:<11}{shape:<31} p95 {p95:7.2f} ms (target < {target:.0f} ms)"
             if small is not None:
                 growth = p95 / small[shape]["p95_ms"]
                 mark = "ok" if growth <= MAX_GROWTH else "MISS"

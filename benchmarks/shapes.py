@@ -75,17 +75,26 @@ def matrix(known: KnownAnswers, *, computed: bool = False) -> Shape:
     return build
 
 
-def for_verification(known: KnownAnswers, provider: str | None = None, *, computed: bool = False) -> Shape:
-    """Default selectors (main branches, deployed, released), pending status and WIP since 30 days.
+def for_verification(
+    known: KnownAnswers,
+    provider: str | None = None,
+    *,
+    computed: bool = False,
+    wip_days: float = 30.0,
+    later: bool = False,
+) -> Shape:
+    """Default selectors (main branches, deployed, released), pending status and WIP since `wip_days` days.
 
     The broker keeps an answer until a write changes what it is made of, so the same question asked again
-    is mostly served from memory. `computed`: each request moves the WIP date back one more second, another
-    question with (all but surely) the same answer, so every answer is computed."""
-    start = datetime.now(UTC) - timedelta(days=30)
+    is mostly served from memory. `computed`: each request moves the WIP date back one more second (`later`:
+    forward, so two computed shapes on one broker never ask the same question), another question with (all
+    but surely) the same answer, so every answer is computed."""
+    start = datetime.now(UTC) - timedelta(days=wip_days)
     name = provider or known.verifying_provider
+    step = (1 if later else -1) if computed else 0
 
     def build(i: int) -> Request:
-        since = start - timedelta(seconds=i if computed else 0)
+        since = start + timedelta(seconds=step * (i + 1))
         body = {
             "providerVersionBranch": "main",
             "includePendingStatus": True,

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from benchmarks.broker_bench import wip_pacts, wip_window
 from benchmarks.dataset import TINY, Dataset, KnownAnswers, Oracle, generate, write
 from broker.app import create_app
 from broker.db.engine import make_engine
@@ -233,3 +234,21 @@ def test_seeding_refuses_a_database_that_holds_a_broker(seeded_url: str, dataset
             write(engine, replace(dataset))
     finally:
         engine.dispose()
+
+
+def test_the_same_wip_window_finds_no_more_wip_pacts_than_wanted(
+    client: TestClient, dataset: Dataset
+) -> None:
+    """`broker_bench`'s same-WIP shape asks the larger history with the look-back that gives the smaller
+    history's count of WIP pacts: the longest window with at most that many."""
+    known = dataset.known
+    in_30_days = wip_pacts(client, known, 30.0)
+    assert in_30_days >= 1, "the tiny history has WIP pacts in its last 30 days"
+    wanted = in_30_days - 1
+    days = wip_window(client, known, wanted)
+    assert 0.0 < days < 30.0
+    assert wip_pacts(client, known, days) <= wanted
+    assert (
+        wip_pacts(client, known, days + 0.01) > wanted
+    )  # the longest such window, to 11 minutes (30 days halved 12 times)
+    assert wip_window(client, known, in_30_days) == 30.0
