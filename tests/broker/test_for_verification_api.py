@@ -384,3 +384,40 @@ def test_for_verification_runs_a_bounded_number_of_queries(
     print(f"for-verification (pacts, SELECT statements): {counts}")
     assert [pacts for pacts, _ in counts] == [8, 16, 24]
     assert len({n for _, n in counts}) == 1
+
+
+def test_wip_candidates_with_the_same_content_are_one_pact_of_the_newest_version(
+    client: TestClient, td: TestDataBuilder
+) -> None:
+    """The same content at the head of two consumer tags, pending for two provider tags: one WIP pact, of the
+    newer consumer version, pending for both tags. Its selectors are every candidate's for every provider
+    tag, repeats kept, as the reference's merge (`VerifiablePact#+`: `selectors + other.selectors`)."""
+    (
+        td.create_provider("Bar")
+        .create_consumer("Foo")
+        .create_consumer_version("1", tags=["main"])
+        .create_pact("Bar", description="main")
+        .create_consumer_version("2", tags=["feat-x"])
+        .create_pact("Bar", description="feat")
+        .create_consumer_version("3", tags=["feat-y"])
+        .create_pact("Bar", description="feat")
+        .create_consumer_version("4", tags=["feat-z"])
+        .create_pact("Bar", description="other")
+    )
+    body = {
+        "consumerVersionSelectors": [{"tag": "main", "latest": True}],
+        "providerVersionTags": ["dev", "qa"],
+        "includeWipPactsSince": "2000-01-01",
+    }
+    found = pacts_for(client, body)
+    assert [(p["_links"]["self"]["name"], p["shortDescription"]) for p in found] == [
+        ("Pact between Foo (1) and Bar", "latest with tag main"),
+        (
+            "Pact between Foo (3) and Bar",
+            "latest with tag feat-x, latest with tag feat-x, latest with tag feat-y, latest with tag feat-y",
+        ),
+        ("Pact between Foo (4) and Bar", "latest with tag feat-z, latest with tag feat-z"),
+    ]
+    for pact in found[1:]:
+        assert pact["verificationProperties"]["wip"] is True
+        assert "of Bar with tag 'dev' and 'qa'" in pact["verificationProperties"]["notices"][0]["text"]
