@@ -12,6 +12,7 @@ production.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
 from sqlalchemy import event
 
 from benchmarks import shapes
@@ -155,3 +157,46 @@ def test_hot_queries_use_their_indexes(seeded: tuple[str, KnownAnswers], shape: 
     assert seq_scans == [], "sequential scans of big tables:\n" + "\n".join(seq_scans)
     missing = EXPECTED_INDEXES[shape] - indexes
     assert not missing, f"indexes no longer used: {sorted(missing)} (used: {sorted(indexes)})"
+
+
+def explain_generic(url: str, statement: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The plan PostgreSQL keeps for any values of a statement (its generic plan, which it may switch to once
+    psycopg prepares the statement, from its fifth run), for these values."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(statement, parameters, prepare=True)
+        row = conn.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE '_pg3_%'").fetchone()
+        assert row is not None, "psycopg did not prepare the statement"
+        # psycopg numbers the named parameters in order of first appearance ($1, $2...).
+        names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+        values = sql.SQL(", ").join(sql.Literal(parameters[n]) for n in names)
+        query = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}({})").format(sql.Identifier(row[0]), values)
+        found = conn.execute(query).fetchone()
+    assert found is not None
+    doc = found[0] if not isinstance(found[0], str) else json.loads(found[0])
+    return dict(doc[0]["Plan"])
+
+
+def test_the_verified_checks_plan_for_any_values_starts_from_the_contents(
+    seeded: tuple[str, KnownAnswers],
+) -> None:
+    """The pending and WIP checks of a provider branch are not planned per call: the plan kept for any values
+    must reach each content's verifications by the content, and probe their versions' branch. Joined to
+    the branch's versions instead, it guessed one version on the branch and started from there, walking
+    every verification of the branch (full benchmark history: 66 ms against 2)."""
+    url, known = seeded
+    captured = captured_selects(url, shapes.for_verification(known)(0))
+    checks = [(s, p) for s, p in captured if "unnest" in s and "verifications" in s]
+    assert checks, "for-verification ran no pending/WIP check"
+    for statement, parameters in checks:
+        scans = [
+            n
+            for n in plan_nodes(explain_generic(url, statement, parameters))
+            if n.get("Relation Name") == "verifications"
+        ]
+        assert scans, "the check reads no verifications"
+        for scan in scans:
+            assert "pact_version_id = " in scan.get("Index Cond", ""), (
+                f"verifications not reached by content: {scan.get('Index Name')} {scan.get('Index Cond')}"
+            )
