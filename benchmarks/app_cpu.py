@@ -11,7 +11,9 @@ percent) show in one run, before and after, without alternating rounds. Printed 
 request and, with `--threads 2`, the event loop's share (routing, dependencies, body, response: FastAPI's
 part) and the rest (the endpoint's thread: SQL, ORM, JSON); and the load test's mix weighted by `MIX`.
 `--writer-lock` adds, on SQLite, the CPU spent while holding the one writer's lock.
-The database server's own CPU (PostgreSQL) is not counted.
+The database server's own CPU (PostgreSQL) is not counted; the wall-clock time per request, printed beside,
+includes it (and the round trips). `--only "for-verification (computed)"`, not in the mix, computes every
+answer (`broker_bench`'s shape: a new question each time), and `--scale 1` gives it the full history.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from benchmarks.server import throwaway_database
 from broker.app import create_app
 from broker.db import engine
 from broker.settings import BrokerSettings
+
+# Operations measured on request only, outside the load test's mix.
+EXTRA = ("for-verification (computed)",)
 
 
 class UnexpectedStatus(RuntimeError):
@@ -119,12 +124,13 @@ async def measure(
                 await call(app, next_request())
             batch = [next_request() for _ in range(requests)]
             WriterLockHold.held = 0.0
-            process, loop = time.process_time(), time.thread_time()
+            process, loop, wall = time.process_time(), time.thread_time(), time.perf_counter()
             for prepared in batch:
                 await call(app, prepared)
             total = (time.process_time() - process) * 1000 / requests
             on_loop = (time.thread_time() - loop) * 1000 / requests
             figures[name] = {
+                "wall": round((time.perf_counter() - wall) * 1000 / requests, 3),
                 "total": round(total, 3),
                 "event_loop": round(on_loop, 3),
                 "endpoint": round(total - on_loop, 3),
@@ -187,7 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=0.1, help="history size factor (1 = the issue's)")
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per operation")
     parser.add_argument("--warmup", type=int, default=100, help="requests per operation before measuring")
-    parser.add_argument("--only", action="append", choices=[*MIX, *FLOOR], help="this operation (repeatable)")
+    parser.add_argument(
+        "--only", action="append", choices=[*MIX, *FLOOR, *EXTRA], help="this operation (repeatable)"
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -209,21 +217,25 @@ def main(argv: list[str] | None = None) -> None:
         with TestClient(create_app(settings)) as client:
             env_uuid = environment_uuid(client, known.environment)
         ops = operations(known, f"cpu-{int(time.time())}", env_uuid)
+        ops["for-verification (computed)"] = shapes.for_verification(known, computed=True)
         with WriterLockHold.instrumented() if args.writer_lock else nullcontext():
             figures = uvloop.run(measure(create_app(settings), ops, names, args.requests, args.warmup))
     print(f"[{args.backend} x{args.scale}] CPU per request, ms ({args.requests} requests each)")
     if args.threads == 1:  # everything ran on the event loop: no split
-        print(f"{'operation':<22}{'total':>8}  (inline: endpoints on the event loop)")
+        print(f"{'operation':<29}{'total':>8}{'wall':>8}  (inline: endpoints on the event loop)")
         for name, fig in figures.items():
             lock = f"{fig['writer_lock']:>8.3f} held ({fig['writer_lock'] / fig['total']:.0%})"
-            print(f"{name:<22}{fig['total']:>8.3f}" + (lock if args.writer_lock else ""))
+            print(f"{name:<29}{fig['total']:>8.3f}{fig['wall']:>8.3f}" + (lock if args.writer_lock else ""))
     else:
-        print(f"{'operation':<22}{'total':>8}{'loop':>8}{'endpoint':>10}")
+        print(f"{'operation':<29}{'total':>8}{'loop':>8}{'endpoint':>10}{'wall':>8}")
         for name, fig in figures.items():
-            print(f"{name:<22}{fig['total']:>8.3f}{fig['event_loop']:>8.3f}{fig['endpoint']:>10.3f}")
+            print(
+                f"{name:<29}{fig['total']:>8.3f}{fig['event_loop']:>8.3f}{fig['endpoint']:>10.3f}"
+                f"{fig['wall']:>8.3f}"
+            )
     mix = mix_total(figures)
     if mix is not None:
-        print(f"{'load test mix':<22}{mix:>8.3f}")
+        print(f"{'load test mix':<29}{mix:>8.3f}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import uvloop
 from fastapi.testclient import TestClient
 
 from benchmarks import shapes
-from benchmarks.app_cpu import UnexpectedStatus, WriterLockHold, broker_settings, measure, mix_total
+from benchmarks.app_cpu import EXTRA, UnexpectedStatus, WriterLockHold, broker_settings, measure, mix_total
 from benchmarks.broker_bench import environment_uuid
 from benchmarks.dataset import TINY, seed
 from benchmarks.load_test import MIX, operations
@@ -73,3 +73,18 @@ def test_the_writer_lock_is_held_by_writes_only_and_for_part_of_them(tmp_path: P
         assert 0 < figures[write]["writer_lock"] < figures[write]["total"], figures[write]
     untimed = uvloop.run(measure(create_app(settings), ops, names[1:], requests=5, warmup=0))
     assert all(f["writer_lock"] == 0 for f in untimed.values())  # instrumentation removed on exit
+
+
+def test_computed_for_verification_is_measured_outside_the_mix(tmp_path: Path) -> None:
+    """`--only "for-verification (computed)"`: every request a new question (no kept answer), its wall clock
+    beside its CPU."""
+    settings = _settings(tmp_path)
+    known = seed(settings.database_url, TINY)
+    ops = {"for-verification (computed)": shapes.for_verification(known, computed=True)}
+    assert "for-verification (computed)" in EXTRA and "for-verification (computed)" not in MIX
+    app = create_app(settings)
+    figures = uvloop.run(measure(app, ops, list(ops), requests=10, warmup=1))
+    fig = figures["for-verification (computed)"]
+    assert fig["total"] > 0 and fig["wall"] >= fig["total"] * 0.5
+    questions = {str(ops["for-verification (computed)"](i).json) for i in range(11)}
+    assert len(questions) == 11, "each request a new question: no answer kept for it"
