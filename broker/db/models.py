@@ -252,6 +252,12 @@ class BranchHeadPact(Base):
     branch_name: Mapped[str] = mapped_column(NAME)
     consumer_version_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+    # What for-verification shows of the pact, stored so its WIP candidates are one range of this table:
+    # they change with the pact pointer only, which the writes that keep this table follow.
+    pact_version_id: Mapped[int] = mapped_column(Integer)
+    pact_version_sha: Mapped[str] = mapped_column(String(64))
+    consumer_version_number: Mapped[str] = mapped_column(NAME)
+    consumer_version_order: Mapped[int] = mapped_column(Integer)
 
 
 class Verification(Base):

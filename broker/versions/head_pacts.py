@@ -1,10 +1,10 @@
 """`branch_head_pacts`: the pact of each branch head per provider, kept by the two writes that change it.
 
-It is `branch_heads` joined to `latest_pact_publication_ids_for_consumer_versions` (the models' docstring
-says why it is stored): a head moves (`refresh_branch`), or a head's version gets a pact or a new revision
-of one (`point_heads_at_pact`). Everything else follows by cascade: a deleted pact pointer, branch head,
-branch, version or pacticipant takes its rows with it, and `versions.repository.reset_head` refreshes the
-branch it moved back.
+It is `branch_heads` joined to `latest_pact_publication_ids_for_consumer_versions`, with the pact's content
+SHA and the version's number and order (the models' docstring says why it is stored): a head moves
+(`refresh_branch`), or a head's version gets a pact or a new revision of one (`point_heads_at_pact`).
+Everything else follows by cascade: a deleted pact pointer, branch head, branch, version or pacticipant
+takes its rows with it, and `versions.repository.reset_head` refreshes the branch it moved back.
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ from sqlalchemy.orm import Session
 
 from broker.db.direct import Direct
 
-_COLUMNS = "branch_id, provider_id, consumer_id, branch_name, consumer_version_id, created_at"
+_COLUMNS = """branch_id, provider_id, consumer_id, branch_name, consumer_version_id, created_at,
+    pact_version_id, pact_version_sha, consumer_version_number, consumer_version_order"""
 _FROM_HEADS = """
-SELECT bh.branch_id, lpp.provider_id, lpp.consumer_id, bh.branch_name, lpp.consumer_version_id, lpp.created_at
+SELECT bh.branch_id, lpp.provider_id, lpp.consumer_id, bh.branch_name, lpp.consumer_version_id,
+    lpp.created_at, lpp.pact_version_id, pv.sha, v.number, v."order"
 FROM branch_heads bh
 JOIN latest_pact_publication_ids_for_consumer_versions lpp ON lpp.consumer_version_id = bh.version_id
+JOIN versions v ON v.id = lpp.consumer_version_id
+JOIN pact_versions pv ON pv.id = lpp.pact_version_id
 """
 
 _DELETE_BRANCH = Direct(text("DELETE FROM branch_head_pacts WHERE branch_id = :branch_id"))
@@ -29,11 +33,13 @@ _INSERT_BRANCH = Direct(
 
 _UPSERT = f"""
 INSERT INTO branch_head_pacts ({_COLUMNS}) {_FROM_HEADS}
-    AND lpp.provider_id = :provider_id
-WHERE bh.version_id = :consumer_version_id {{lock}}
+WHERE bh.version_id = :consumer_version_id AND lpp.provider_id = :provider_id {{lock}}
 ON CONFLICT (branch_id, provider_id) DO UPDATE SET
     consumer_id = excluded.consumer_id, branch_name = excluded.branch_name,
-    consumer_version_id = excluded.consumer_version_id, created_at = excluded.created_at
+    consumer_version_id = excluded.consumer_version_id, created_at = excluded.created_at,
+    pact_version_id = excluded.pact_version_id, pact_version_sha = excluded.pact_version_sha,
+    consumer_version_number = excluded.consumer_version_number,
+    consumer_version_order = excluded.consumer_version_order
 """
 # PostgreSQL: the heads are read FOR SHARE, so a publication racing a head move waits for it and then sees
 # where the head went (READ COMMITTED re-reads the locked row); without it, it could point a head that had

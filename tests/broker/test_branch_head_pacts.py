@@ -23,27 +23,31 @@ from broker.db.migrate import alembic_config
 from broker.settings import BrokerSettings
 from tests.broker.helpers import pact_content, publish_body
 
-Row = tuple[str, str, str, str]  # (branch, provider, consumer version, created_at)
+# (branch, provider, consumer version, created_at, content SHA, content id, consumer version order)
+Row = tuple[str, str, str, str, str, int, int]
 
 DERIVED = """
-SELECT b.name, p.name, v.number, lpp.created_at
+SELECT b.name, p.name, v.number, lpp.created_at, pv.sha, lpp.pact_version_id, v."order"
 FROM branch_heads bh
 JOIN branches b ON b.id = bh.branch_id
 JOIN latest_pact_publication_ids_for_consumer_versions lpp ON lpp.consumer_version_id = bh.version_id
 JOIN pacticipants p ON p.id = lpp.provider_id
 JOIN versions v ON v.id = lpp.consumer_version_id
+JOIN pact_versions pv ON pv.id = lpp.pact_version_id
 """
+# What the table stores of the pact and its version (what for-verification's WIP candidates show) is
+# compared as stored, not looked up again.
 STORED = """
-SELECT bhp.branch_name, p.name, v.number, bhp.created_at
+SELECT bhp.branch_name, p.name, bhp.consumer_version_number, bhp.created_at, bhp.pact_version_sha,
+    bhp.pact_version_id, bhp.consumer_version_order
 FROM branch_head_pacts bhp
 JOIN pacticipants p ON p.id = bhp.provider_id
-JOIN versions v ON v.id = bhp.consumer_version_id
 """
 
 
 def _rows(app: FastAPI, sql: str) -> set[Row]:
     with app.state.engine.connect() as conn:
-        return {(r[0], r[1], r[2], str(r[3])) for r in conn.execute(text(sql))}
+        return {(r[0], r[1], r[2], str(r[3]), r[4], r[5], r[6]) for r in conn.execute(text(sql))}
 
 
 def _same(app: FastAPI) -> set[tuple[str, str, str]]:
