@@ -267,6 +267,9 @@ class VerifiablePactsService:
             groups.setdefault((p.consumer_name, p.pact_version_sha), []).append(p)
         merged = []
         for group in groups.values():
+            if len(group) == 1:  # most contents have one candidate: nothing to merge
+                merged.append(group[0])
+                continue
             latest = max(group, key=lambda p: p.consumer_version.order)
             latest.selectors = sort_selectors([s for p in group for s in p.selectors])
             latest.pending_provider_tags = list(
