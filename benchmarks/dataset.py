@@ -49,7 +49,7 @@ from broker.db.engine import is_postgres, make_engine
 from broker.db.migrate import upgrade
 from broker.db.models import Base, Pacticipant
 from broker.pacts import content as pact_content
-from broker.versions import head_pacts
+from broker.versions import head_pacts, tag_heads
 
 FRONT_ENDS = [
     "lab-portal-web",
@@ -830,6 +830,7 @@ def write(engine: Engine, dataset: Dataset) -> None:
                 for chunk in _chunks(rows, 5000):
                     conn.execute(table.insert(), chunk)
         head_pacts.rebuild(conn)  # a stored join of two tables loaded above
+        tag_heads.rebuild(conn)  # the tags loaded above, grouped
         if postgres:
             for table in Base.metadata.sorted_tables:
                 if "id" in table.c and table.c.id.primary_key:

@@ -230,7 +230,7 @@ def delete_tag(name: str, number: str, tag: str, db: DbSession) -> Response:
     t = version_repo.find_tag(db, v.id, tag)
     if t is None:
         raise NotFound(f"No tag '{tag}' on version {number} of {name}")
-    db.delete(t)
+    version_repo.delete_tag(db, t)
     return Response(status_code=204)
 
 

@@ -19,7 +19,7 @@ from broker.db.sql import (
     insert_unless_present,
     next_version_order_value,
 )
-from broker.versions import head_pacts
+from broker.versions import head_pacts, tag_heads
 
 _FIND = Direct(
     columns_of(Version).where(
@@ -146,7 +146,17 @@ def add_tags(session: Session, version: Version, names: Sequence[str]) -> set[st
         for name, at in zip(dict.fromkeys(names), times, strict=False)
     ]
     params: Any = rows[0] if len(rows) == 1 else rows  # several rows: one multi-row INSERT (insertmanyvalues)
-    return {row.name for row in session.execute(_INSERT_TAG(session), params)}
+    created = {row.name for row in session.execute(_INSERT_TAG(session), params)}
+    if created:
+        tag_heads.point_at(session, version.id)
+    return created
+
+
+def delete_tag(session: Session, tag: Tag) -> None:
+    """Removes the tag; the version that now heads its name is the newest one still tagged with it."""
+    session.delete(tag)
+    session.flush()
+    tag_heads.refresh(session, tag.pacticipant_id, [tag.name])
 
 
 _HAS_BRANCH_OR_TAGS = Direct(

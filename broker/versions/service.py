@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from broker.db.models import Branch, BranchVersion, Pacticipant, Version, utcnow
 from broker.errors import NotFound, ValidationFailed
 from broker.pacticipants import service as pacticipants
-from broker.versions import repository
+from broker.versions import repository, tag_heads
 
 
 def check_name(field: str, value: object, what: str = "name") -> str:
@@ -137,7 +137,10 @@ def delete(session: Session, version: Version) -> None:
     """Deletes the version (its tags, branch memberships, pacts and results go with it, by cascade) and
     moves the heads of its branches back to the newest remaining version."""
     branch_ids = [bv.branch_id for bv in repository.branch_versions_for(session, [version.id])[version.id]]
+    tag_names = [t.name for t in repository.tags_for(session, [version.id]).get(version.id, [])]
+    pacticipant_id = version.pacticipant_id
     session.delete(version)
     session.flush()
     for branch_id in branch_ids:
         repository.reset_head(session, branch_id)
+    tag_heads.refresh(session, pacticipant_id, tag_names)

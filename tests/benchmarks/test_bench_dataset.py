@@ -200,6 +200,25 @@ POINTER_CHECKS = {
     "tags carry their version's order": """
         SELECT COUNT(*) FROM tags t JOIN versions v ON v.id = t.version_id
         WHERE t.version_order <> v."order" OR t.pacticipant_id <> v.pacticipant_id""",
+    "tag heads are the newest version with each tag": """
+        SELECT COUNT(*) FROM tag_heads th
+        WHERE th.version_order <> (SELECT MAX(t.version_order) FROM tags t
+                                   WHERE t.pacticipant_id = th.pacticipant_id AND t.name = th.name)
+           OR (SELECT COUNT(*) FROM (SELECT DISTINCT pacticipant_id, name FROM tags) d)
+              <> (SELECT COUNT(*) FROM tag_heads)""",
+    "branch-head pacts are the heads' pacts": """
+        SELECT (SELECT COUNT(*) FROM branch_heads bh
+                JOIN latest_pact_publication_ids_for_consumer_versions l
+                  ON l.consumer_version_id = bh.version_id)
+             - (SELECT COUNT(*) FROM branch_head_pacts bhp
+                JOIN branch_heads bh
+                  ON bh.branch_id = bhp.branch_id AND bh.version_id = bhp.consumer_version_id
+                JOIN latest_pact_publication_ids_for_consumer_versions l
+                  ON l.consumer_version_id = bhp.consumer_version_id AND l.provider_id = bhp.provider_id
+                 AND l.pact_version_id = bhp.pact_version_id
+                JOIN versions v ON v.id = bhp.consumer_version_id AND v.number = bhp.consumer_version_number
+                 AND v."order" = bhp.consumer_version_order
+                JOIN pact_versions pv ON pv.id = bhp.pact_version_id AND pv.sha = bhp.pact_version_sha)""",
 }
 
 

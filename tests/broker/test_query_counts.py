@@ -98,7 +98,8 @@ def test_query_count_does_not_grow_with_the_data(
 # A publication moving its branch's head keeps `branch_head_pacts` in step: two statements (the head's old
 # rows out, the new pact in; a version created by the publication has no other pacts to bring in) that spare
 # for-verification a probe of every head. The version joins an existing branch found by name inside the
-# insert (14 -> 12 statements for a publication).
+# insert (14 -> 12 statements for a publication). New tags move their names' heads in `tag_heads`, one
+# statement however many tags (for-verification reads a consumer's tag heads from it).
 # Each write moves the answer cache's counters before it commits (one statement); a verification result
 # also checks whether the same provider version already succeeded for the content (then it moves only the
 # counters of its parties' results, which deployment questions are kept under).
@@ -140,7 +141,7 @@ def _deployment_again(client: TestClient) -> Send:
 
 WRITES: list[tuple[str, Callable[[TestClient], Send], int]] = [
     ("publish", _publish, 12),
-    ("publish with three tags", _publish_tagged, 13),
+    ("publish with three tags", _publish_tagged, 14),
     ("verification result", _verification, 7),
     ("deployment replacing the current one", _deployment, 6),
     ("deployment, already current", _deployment_again, 2),
