@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
@@ -237,28 +236,38 @@ class VerifiablePactsService:
         ids = {c.pact_version_id for c in candidates}
         wip: list[VerifiablePact] = []
 
-        def add(verified: set[int], make: Callable[[VerifiablePact], None]) -> None:
+        def add(verified: set[int], provider_branch: str | None, provider_tag: str | None) -> None:
+            # Built directly (one consumer version reference for the pact and its selector): a full
+            # history's answer has ~160 WIP pacts.
             for c in candidates:
                 if c.pact_version_id in verified:
                     continue
-                pact = self._pact(provider, c, [_resolved(_head_selector(c.tag_name, c.branch_name), c)])
-                pact.wip, pact.pending = True, True
-                make(pact)
-                wip.append(pact)
+                version = ConsumerVersionRef(
+                    c.consumer_version_id, c.consumer_version_number, c.consumer_version_order
+                )
+                selector = ResolvedSelector(_head_selector(c.tag_name, c.branch_name), version)
+                wip.append(
+                    VerifiablePact(
+                        consumer_name=c.consumer_name,
+                        provider_name=provider.name,
+                        consumer_id=c.consumer_id,
+                        consumer_version=version,
+                        consumer_main_branch=c.consumer_main_branch,
+                        pact_version_sha=c.pact_version_sha,
+                        selectors=[selector],
+                        pending=True,
+                        wip=True,
+                        pending_provider_tags=[provider_tag] if provider_tag is not None else [],
+                        provider_branch=provider_branch,
+                        pact_version_id=c.pact_version_id,
+                    )
+                )
 
         if branch is not None:
-
-            def for_branch(p: VerifiablePact) -> None:
-                p.provider_branch = branch
-
-            add(verified_on_branch, for_branch)
+            add(verified_on_branch, branch, None)
         else:
             for tag in tags:
-
-                def for_tag(p: VerifiablePact, tag: str = tag) -> None:
-                    p.pending_provider_tags = [tag]
-
-                add(repo.wip_verified_for_tag(provider.id, ids, tag), for_tag)
+                add(repo.wip_verified_for_tag(provider.id, ids, tag), None, tag)
         return self._deduplicate(wip)
 
     def _deduplicate(self, pacts: list[VerifiablePact]) -> list[VerifiablePact]:
