@@ -30,16 +30,20 @@ from broker.verifiable_pacts.query import PactsForVerificationQuery, Selector, v
 from broker.verifiable_pacts.repository import DefaultPlan, PactRow, ProviderRef, VerifiablePactsRepository
 
 
-def _resolved(selector: Selector, row: PactRow, fallback_used: bool = False) -> ResolvedSelector:
+def _version(row: PactRow) -> ConsumerVersionRef:
+    return ConsumerVersionRef(
+        row.consumer_version_id, row.consumer_version_number, row.consumer_version_order
+    )
+
+
+def _resolved(
+    selector: Selector, row: PactRow, fallback_used: bool = False, version: ConsumerVersionRef | None = None
+) -> ResolvedSelector:
+    """`version`: the row's, when the caller has it already (one reference for a pact and its selector)."""
     environment = None
     if row.environment_name is not None:
         environment = EnvironmentRef(row.environment_name, bool(row.environment_production))
-    return ResolvedSelector(
-        selector,
-        ConsumerVersionRef(row.consumer_version_id, row.consumer_version_number, row.consumer_version_order),
-        environment,
-        fallback_used,
-    )
+    return ResolvedSelector(selector, version or _version(row), environment, fallback_used)
 
 
 @lru_cache(maxsize=4096)
@@ -178,20 +182,34 @@ class VerifiablePactsService:
             pacts.append(self._pact(provider, latest, sort_selectors([rs for _, rs in group])))
         return sorted(pacts, key=_pact_sort_key)
 
-    def _pact(self, provider: ProviderRef, row: PactRow, selectors: list[ResolvedSelector]) -> VerifiablePact:
-        pact = VerifiablePact(
+    def _pact(
+        self,
+        provider: ProviderRef,
+        row: PactRow,
+        selectors: list[ResolvedSelector],
+        version: ConsumerVersionRef | None = None,
+        *,
+        wip_for_branch: str | None = None,
+        wip_for_tag: str | None = None,
+    ) -> VerifiablePact:
+        """A selected pact (pending is set later), or with `wip_for_branch` or `wip_for_tag` a WIP pact for
+        that provider branch or tag, pending for it, its fields given at construction (a full history's
+        answer has ~160 WIP pacts)."""
+        wip = wip_for_branch is not None or wip_for_tag is not None
+        return VerifiablePact(
             consumer_name=row.consumer_name,
             provider_name=provider.name,
             consumer_id=row.consumer_id,
-            consumer_version=ConsumerVersionRef(
-                row.consumer_version_id, row.consumer_version_number, row.consumer_version_order
-            ),
+            consumer_version=version or _version(row),
             consumer_main_branch=row.consumer_main_branch,
             pact_version_sha=row.pact_version_sha,
             selectors=selectors,
+            pending=True if wip else None,
+            wip=wip,
+            pending_provider_tags=[wip_for_tag] if wip_for_tag is not None else [],
+            provider_branch=wip_for_branch,
             pact_version_id=row.pact_version_id,
         )
-        return pact
 
     # --- pending ------------------------------------------------------------------------------------------
     def _set_pending(
@@ -237,31 +255,15 @@ class VerifiablePactsService:
         wip: list[VerifiablePact] = []
 
         def add(verified: set[int], provider_branch: str | None, provider_tag: str | None) -> None:
-            # Built directly (one consumer version reference for the pact and its selector): a full
-            # history's answer has ~160 WIP pacts.
             for c in candidates:
                 if c.pact_version_id in verified:
                     continue
-                version = ConsumerVersionRef(
-                    c.consumer_version_id, c.consumer_version_number, c.consumer_version_order
+                version = _version(c)  # one reference for the pact and its selector
+                selector = _resolved(_head_selector(c.tag_name, c.branch_name), c, version=version)
+                pact = self._pact(
+                    provider, c, [selector], version, wip_for_branch=provider_branch, wip_for_tag=provider_tag
                 )
-                selector = ResolvedSelector(_head_selector(c.tag_name, c.branch_name), version)
-                wip.append(
-                    VerifiablePact(
-                        consumer_name=c.consumer_name,
-                        provider_name=provider.name,
-                        consumer_id=c.consumer_id,
-                        consumer_version=version,
-                        consumer_main_branch=c.consumer_main_branch,
-                        pact_version_sha=c.pact_version_sha,
-                        selectors=[selector],
-                        pending=True,
-                        wip=True,
-                        pending_provider_tags=[provider_tag] if provider_tag is not None else [],
-                        provider_branch=provider_branch,
-                        pact_version_id=c.pact_version_id,
-                    )
-                )
+                wip.append(pact)
 
         if branch is not None:
             add(verified_on_branch, branch, None)
