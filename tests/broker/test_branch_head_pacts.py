@@ -11,17 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from benchmarks.server import throwaway_database
 from broker.app import create_app
-from broker.db.engine import make_engine
-from broker.db.migrate import alembic_config
 from broker.settings import BrokerSettings
-from tests.broker.helpers import pact_content, publish_body
+from tests.broker.helpers import migrate_down_and_up, pact_content, publish_body
 
 # (branch, provider, consumer version, created_at, content SHA, content id, consumer version order)
 Row = tuple[str, str, str, str, str, int, int]
@@ -150,14 +147,6 @@ def test_the_migration_fills_the_table_from_the_history_already_there(backend: s
                 _ok(client.post("/contracts/publish", json=body))
         expected = _same(app)
         app.state.engine.dispose()
-        engine = make_engine(url)
-        try:
-            with engine.begin() as connection:  # back to the revision before the table, then up again
-                config = alembic_config(url)
-                config.attributes["connection"] = connection
-                command.downgrade(config, "perf_0001")
-                command.upgrade(config, "head")
-        finally:
-            engine.dispose()
+        migrate_down_and_up(url, "perf_0001")  # back to the revision before the table, then up again
         assert _same(create_app(BrokerSettings(database_url=url))) == expected
         assert expected == {("main", "P1", "1"), ("main", "P2", "1"), ("feature-a", "P1", "2")}

@@ -11,17 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from benchmarks.server import throwaway_database
 from broker.app import create_app
-from broker.db.engine import make_engine
-from broker.db.migrate import alembic_config
 from broker.settings import BrokerSettings
-from tests.broker.helpers import publish_body
+from tests.broker.helpers import migrate_down_and_up, publish_body
 
 DERIVED = """
 SELECT p.name, t.name, v.number, t.version_order
@@ -100,14 +97,6 @@ def test_the_migration_fills_the_table_from_the_tags_already_there(backend: str)
                 _ok(client.post("/contracts/publish", json=body))
         expected = _heads(app)
         app.state.engine.dispose()
-        engine = make_engine(url)
-        try:
-            with engine.begin() as connection:  # back to the revision before the table, then up again
-                config = alembic_config(url)
-                config.attributes["connection"] = connection
-                command.downgrade(config, "perf_0004")
-                command.upgrade(config, "head")
-        finally:
-            engine.dispose()
+        migrate_down_and_up(url, "perf_0004")  # back to the revision before the table, then up again
         assert _heads(create_app(BrokerSettings(database_url=url))) == expected
         assert expected == {("C", "t1", "2"), ("C", "t2", "1"), ("D", "t1", "1")}
