@@ -180,7 +180,7 @@ def wip_pacts(client: httpx.Client, known: KnownAnswers, days: float) -> int:
 
 def wip_window(client: httpx.Client, known: KnownAnswers, wanted: int, steps: int = 12) -> float:
     """The longest look-back, in days up to `WIP_DAYS`, whose answer has at most `wanted` WIP pacts (by
-    halving: the count only grows with the window), to the minute."""
+    halving: the count only grows with the window), to 30 days / 2**steps (11 minutes by default)."""
     if wip_pacts(client, known, WIP_DAYS) <= wanted:
         return WIP_DAYS
     shorter, longer = 0.0, WIP_DAYS
