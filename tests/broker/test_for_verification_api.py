@@ -295,6 +295,44 @@ def test_wip_pacts_are_the_unverified_heads_not_already_selected(
     assert len(statements) <= 14
 
 
+def test_a_new_provider_branch_starts_with_what_other_branches_verified_before_it(
+    client: TestClient, td: TestDataBuilder
+) -> None:
+    """WIP for a provider branch also ends with a successful verification from another branch made before the
+    branch's first version (not one made after it, nor a WIP run): the other half of the one check that
+    PostgreSQL runs over each content's verifications once."""
+    since = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    (
+        td.create_provider("Bar")
+        .create_consumer("Foo", main_branch="main")
+        .create_consumer_version("1", branch="main")
+        .create_pact("Bar", description="main")
+        .create_consumer_version("2", branch="feat-a")
+        .create_pact("Bar", description="feat a")
+        .create_verification("7", branch="main")  # before the provider's feat branch began: inherited
+        .create_consumer_version("3", branch="feat-b")
+        .create_pact("Bar", description="feat b")
+        .create_verification("8", branch="main", wip=True)  # a WIP run ends WIP for no branch
+        .create_provider_version("9", branch="feat")
+        .create_consumer_version("4", branch="feat-c")
+        .create_pact("Bar", description="feat c")
+        .create_verification("10", branch="main")  # after feat began: not inherited
+    )
+
+    def wip_for(branch: str) -> list[str]:
+        body = {
+            "consumerVersionSelectors": [{"mainBranch": True}],
+            "providerVersionBranch": branch,
+            "includeWipPactsSince": since,
+        }
+        found = pacts_for(client, body)
+        return [p["shortDescription"] for p in found if p["verificationProperties"].get("wip")]
+
+    assert wip_for("feat") == ["latest from branch feat-b", "latest from branch feat-c"]
+    assert wip_for("main") == ["latest from branch feat-b"]
+    assert wip_for("new") == ["latest from branch feat-b"]  # no version yet: every earlier one counts
+
+
 def test_the_deprecated_get_warns(client: TestClient, td: TestDataBuilder) -> None:
     td.create_provider("Bar").create_consumer("Foo").create_consumer_version("1", tags=["prod"]).create_pact(
         "Bar"
