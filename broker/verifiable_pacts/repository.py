@@ -23,7 +23,6 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
-    any_,
     bindparam,
     func,
     literal_column,
@@ -123,9 +122,8 @@ class VerifiablePactsRepository:
         self.sqlite = bind.dialect.name == "sqlite"
         if bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             # Outside a transaction PostgreSQL ignores SET LOCAL (with a warning) and the plans it chooses
-            # are 10-40x slower (see `default_pacts`, `_plan_each_call`).
+            # are 10-40x slower (see `default_pacts`).
             raise RuntimeError("for-verification needs a read transaction (deps.ReadTransaction)")
-        self._planning_per_call = False
 
     def find_provider(self, name: str) -> ProviderRef | None:
         row = direct(_PROVIDER).first(self.session, {"name": name})
@@ -223,22 +221,6 @@ class VerifiablePactsRepository:
                 plan.latest.append(name_)
         return provider, plan
 
-    def _plan_each_call(self) -> None:
-        """PostgreSQL: plan the "verified" statements of provider tags and of any success for their actual
-        values, for this transaction.
-
-        psycopg prepares a statement from its fifth run on, and PostgreSQL then switches to a generic plan.
-        For these (a few hundred content ids, the provider's tag unknown) it may guess the tag has one
-        version and walk all of that version's verifications, filtering on the ids, as it did for the
-        provider-branch statements (on the full benchmark history 4 ms instead of 1.5 for pending and 25 ms
-        instead of 2 for WIP) until these probed the branch instead (`_verified_by_branch_versions`). The
-        selections run before this on generic plans, which are right for them and skip their planning (see
-        `default_pacts`).
-        """
-        if not self.sqlite and not self._planning_per_call:
-            direct(_PLAN_EACH_CALL).run(self.session)
-            self._planning_per_call = True
-
     # --- pending ------------------------------------------------------------------------------------------
     def verified_for_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
         """Contents successfully verified by a version of the provider's branch, or by another branch before
@@ -270,39 +252,27 @@ class VerifiablePactsRepository:
             (not_wip if label else not_pending).add(content_id)
         return not_pending, not_wip
 
-    def verified_by_tags(
-        self, provider_id: int, pact_version_ids: set[int], tags: list[str]
-    ) -> dict[str, set[int]]:
-        """Per provider tag: contents successfully verified by a provider version with that tag, or by a
-        version with another tag before that tag was first used."""
-        result: dict[str, set[int]] = {t: set() for t in tags}
-        if not pact_version_ids or not tags:
-            return result
-        self._plan_each_call()
-        ids = list(pact_version_ids)
-        for tag_name, pvid in direct(_verified_by_tags(self.sqlite)).rows(
-            self.session, {"provider_id": provider_id, "ids": ids, "tags": tags}
-        ):
-            result[tag_name].add(pvid)
-        first_used = dict(
-            direct(_TAGS_FIRST_USED).rows(self.session, {"provider_id": provider_id, "tags": tags})
-        )
-        for tag in tags:
-            params = {"provider_id": provider_id, "ids": ids, "tag": tag}
-            if first_used.get(tag) is not None:
-                params["before"] = first_used[tag]
-                stmt = _verified_by_other_tag(self.sqlite, before=True)
-            else:
-                stmt = _verified_by_other_tag(self.sqlite, before=False)
-            result[tag] |= set(direct(stmt).scalars(self.session, params))
-        return result
+    def verified_for_tag(
+        self, provider_id: int, tag: str, pending_ids: set[int], wip_ids: set[int]
+    ) -> tuple[set[int], set[int]]:
+        """For a provider tag, in one statement: which of `pending_ids` are no longer pending for it (a
+        successful verification from a version with the tag, or with another tag before the tag was first
+        used) and which of `wip_ids` are no longer WIP (the same, WIP runs left out)."""
+        if not pending_ids and not wip_ids:
+            return set(), set()
+        params = {"provider_id": provider_id, "tag": tag, "ids": list(pending_ids), "wip_ids": list(wip_ids)}
+        not_pending: set[int] = set()
+        not_wip: set[int] = set()
+        for content_id, label in direct(_verified_for_tag(self.sqlite)).rows(self.session, params):
+            (not_wip if label else not_pending).add(content_id)
+        return not_pending, not_wip
 
     def verified_by_any(self, provider_id: int, pact_version_ids: set[int]) -> set[int]:
+        """Contents with a successful verification by any version of the provider."""
         if not pact_version_ids:
             return set()
-        self._plan_each_call()
         params = {"provider_id": provider_id, "ids": list(pact_version_ids)}
-        return set(direct(_successful(self.sqlite)).scalars(self.session, params))
+        return set(direct(_verified_by_any(self.sqlite)).scalars(self.session, params))
 
     # --- WIP ----------------------------------------------------------------------------------------------
     def wip_candidates(self, provider_id: int, since: datetime) -> list[PactRow]:
@@ -322,17 +292,10 @@ class VerifiablePactsRepository:
         }
         return set(direct(_wip_verified_for_branch(self.sqlite)).scalars(self.session, params))
 
-    def wip_verified_for_tag(self, provider_id: int, pact_version_ids: set[int], tag: str) -> set[int]:
-        if not pact_version_ids:
-            return set()
-        self._plan_each_call()
-        params = {"provider_id": provider_id, "ids": list(pact_version_ids), "tag": tag}
-        return set(direct(_wip_verified_for_tag(self.sqlite)).scalars(self.session, params))
-
 
 # --- statements -----------------------------------------------------------------------------------------
 # Bound parameters: provider_id, and as each shape needs: names (consumer names), branch, tag, environment,
-# since, ids and wip_ids (pact version ids), tags, cutoff, before.
+# since, ids and wip_ids (pact version ids), cutoff.
 
 
 def _ids(name: str) -> Any:
@@ -633,33 +596,54 @@ def _provider_with_default_plan() -> Any:
     )
 
 
-def _in_ids(column: Any, sqlite: bool, name: str = "ids") -> Any:
-    """`column IN (:ids)`; on PostgreSQL one array parameter (`= ANY(:ids)`) instead of a few hundred: the
-    statement's text no longer changes with the number of ids, and they travel as one value."""
-    if sqlite:
-        return column.in_(_ids(name))
-    return column == any_(bindparam(name, type_=ARRAY(Integer)))
-
-
 @cache
-def _successful(sqlite: bool, *, wip_too: bool = True, ids: str = "ids") -> Select[Any]:
-    """Distinct contents among `ids` the provider verified successfully (excluding WIP runs unless
-    `wip_too`)."""
+def _verified_by_any(sqlite: bool) -> Any:
+    """Contents among `ids` with a successful verification by the provider: an EXISTS per content that
+    stops at its first one ("SELECT DISTINCT" read them all). On PostgreSQL the EXISTS is kept a probe per
+    content (OFFSET 0): as a semi-join, the plan kept for any values walked all the provider's
+    verifications."""
+    contents = _contents(sqlite, "ids")
     v = Verification
-    stmt = (
-        select(v.pact_version_id)
-        .distinct()
-        .where(v.provider_id == _PROVIDER_ID, v.success.is_(True), _in_ids(v.pact_version_id, sqlite, ids))
+    verified: Any = select(literal_column("1")).where(
+        v.pact_version_id == contents.c.id, v.provider_id == _PROVIDER_ID, v.success.is_(True)
     )
-    return stmt if wip_too else stmt.where(v.wip.is_(False))
+    if sqlite:
+        return select(contents.c.id).where(contents.c.id.in_(_ids("ids")), verified.exists())
+    return select(contents.c.id).where(verified.offset(literal_column("0")).exists())
 
 
-def _verified_by_branch_versions(
-    sqlite: bool, *, wip_too: bool, parts: list[tuple[bool, Any]], ids: str, label: int
+def _contents(sqlite: bool, ids: str) -> Any:
+    """What the checks start from: the contents table (SQLite, with `id IN (:ids)`), or the ids as rows
+    (PostgreSQL: one array parameter, unnest)."""
+    if sqlite:
+        return PactVersion.__table__
+    return func.unnest(bindparam(ids, type_=ARRAY(Integer))).table_valued("id").render_derived("contents")
+
+
+class _Names(NamedTuple):
+    """Where a provider version's branch or tag names are: the table, its version and name columns, and
+    the parameter the name is compared with."""
+
+    table: Any
+    version_id: Any
+    name: Any
+    pacticipant_id: Any
+    parameter: str
+
+
+_BRANCHES = _Names(
+    BranchVersion, BranchVersion.version_id, BranchVersion.branch_name, BranchVersion.pacticipant_id, "branch"
+)
+_TAGS = _Names(Tag, Tag.version_id, Tag.name, Tag.pacticipant_id, "tag")
+
+
+def _verified_by_named_versions(
+    sqlite: bool, names: _Names, *, wip_too: bool, parts: list[tuple[bool, Any]], ids: str, label: int
 ) -> list[Any]:
     """Contents among `ids` that the provider verified successfully (excluding WIP runs unless `wip_too`)
-    from a version on `branch` (part `(True, condition)`) or on another branch (`(False, condition)`), as
-    selects to UNION ALL; each row is (content id, `label`).
+    from a version on the branch (`names` `_BRANCHES`) or with the tag (`_TAGS`) named by the parameter
+    (part `(True, condition)`) or on another one (`(False, condition)`), as selects to UNION ALL; each row
+    is (content id, `label`).
 
     A content has a verification per provider build and re-run (hundreds; reference issue #487), so each
     content is checked with an EXISTS that stops at the first qualifying one; "SELECT DISTINCT" over the
@@ -674,30 +658,29 @@ def _verified_by_branch_versions(
     the branch (66 ms), so the statement was planned for each call's values (3.1 ms, 1.1 of it planning);
     probed, one plan serves every call.
     """
-    v, bv = Verification, BranchVersion
-    contents: Any = (
-        PactVersion.__table__
-        if sqlite
-        else func.unnest(bindparam(ids, type_=ARRAY(Integer))).table_valued("id").render_derived("contents")
-    )
+    v = Verification
+    contents = _contents(sqlite, ids)
     found: list[Any] = []
-    for branch_is, condition in parts:
-        branch_name = _by_key(bv.branch_name, sqlite)
-        on_branch = branch_name == bindparam("branch") if branch_is else branch_name != bindparam("branch")
-        of_branch = and_(
-            bv.version_id == v.provider_version_id,
-            _by_key(bv.pacticipant_id, sqlite) == _PROVIDER_ID,
-            on_branch,
+    for named_is, condition in parts:
+        name = _by_key(names.name, sqlite)
+        compared: Any = bindparam(names.parameter)
+        of_version = and_(
+            names.version_id == v.provider_version_id,
+            _by_key(names.pacticipant_id, sqlite) == _PROVIDER_ID,
+            name == compared if named_is else name != compared,
         )
         if not sqlite:  # one pass over the content's verifications, each part a condition on it
             probe: Any = (
-                select(literal_column("1")).select_from(bv).where(of_branch).offset(literal_column("0"))
+                select(literal_column("1"))
+                .select_from(names.table)
+                .where(of_version)
+                .offset(literal_column("0"))
             )
             found.append(and_(condition, probe.exists()))
             continue
         verified = (
             select(v.pact_version_id)
-            .join(bv, of_branch)
+            .join(names.table, of_version)
             .where(
                 v.pact_version_id == contents.c.id,
                 v.provider_id == _PROVIDER_ID,
@@ -734,7 +717,7 @@ def _no_longer_pending(sqlite: bool, ids: str, label: int) -> list[Any]:
         _END_OF_TIME,
     )
     parts = [(True, true()), (False, Verification.created_at < branch_created)]
-    return _verified_by_branch_versions(sqlite, wip_too=True, parts=parts, ids=ids, label=label)
+    return _verified_by_named_versions(sqlite, _BRANCHES, wip_too=True, parts=parts, ids=ids, label=label)
 
 
 def _no_longer_wip(sqlite: bool, ids: str, label: int) -> list[Any]:
@@ -755,7 +738,7 @@ def _no_longer_wip(sqlite: bool, ids: str, label: int) -> list[Any]:
     )
     v = Verification
     parts = [(True, v.execution_date >= bindparam("cutoff")), (False, v.created_at < first_version_created)]
-    return _verified_by_branch_versions(sqlite, wip_too=False, parts=parts, ids=ids, label=label)
+    return _verified_by_named_versions(sqlite, _BRANCHES, wip_too=False, parts=parts, ids=ids, label=label)
 
 
 @cache
@@ -776,56 +759,25 @@ def _verified_on_branch(sqlite: bool) -> Any:
 
 
 @cache
-def _wip_verified_for_tag(sqlite: bool) -> Any:
-    v = Verification
-    first_used = (
+def _verified_for_tag(sqlite: bool) -> Any:
+    """Both checks for a provider tag in one statement, as `_verified_on_branch` for a branch: pending
+    contents (`ids`, labelled 0) end with a successful verification from a version with the tag, or with
+    another tag before the tag was first used (any time if it never was); WIP candidates (`wip_ids`,
+    labelled 1) the same, WIP runs left out."""
+    first_used = func.coalesce(
         select(func.min(Tag.created_at))
         .where(Tag.pacticipant_id == _PROVIDER_ID, Tag.name == bindparam("tag"))
-        .scalar_subquery()
+        .scalar_subquery(),
+        _END_OF_TIME,
     )
-    by_tag = _successful(sqlite, wip_too=False).join(
-        Tag, and_(Tag.version_id == v.provider_version_id, Tag.name == bindparam("tag"))
+    parts = [(True, true()), (False, Verification.created_at < first_used)]
+    return union_all(
+        *_verified_by_named_versions(sqlite, _TAGS, wip_too=True, parts=parts, ids="ids", label=0),
+        *_verified_by_named_versions(sqlite, _TAGS, wip_too=False, parts=parts, ids="wip_ids", label=1),
     )
-    by_other = (
-        _successful(sqlite, wip_too=False)
-        .join(Tag, and_(Tag.version_id == v.provider_version_id, Tag.name != bindparam("tag")))
-        .where(first_used.is_(None) | (v.created_at < first_used))
-    )
-    return union_all(by_tag, by_other)
 
 
-@cache
-def _verified_by_other_tag(sqlite: bool, before: bool) -> Select[Any]:
-    v = Verification
-    other_tag = and_(Tag.version_id == v.provider_version_id, Tag.name != bindparam("tag"))
-    stmt = _successful(sqlite).join(Tag, other_tag)
-    return stmt.where(v.created_at < bindparam("before")) if before else stmt
-
-
-_PLAN_EACH_CALL = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _PLAN_ONCE = text("SET LOCAL plan_cache_mode = force_generic_plan")
 _PROVIDER = select(Pacticipant.id, Pacticipant.name).where(Pacticipant.name == bindparam("name"))
 _ENVIRONMENT_NAMES = select(Environment.name)
 _PROVIDER_WITH_DEFAULT_PLAN = _provider_with_default_plan()
-
-
-@cache
-def _verified_by_tags(sqlite: bool) -> Any:
-    return (
-        select(Tag.name, Verification.pact_version_id)
-        .distinct()
-        .join(Tag, Tag.version_id == Verification.provider_version_id)
-        .where(
-            Verification.provider_id == _PROVIDER_ID,
-            Verification.success.is_(True),
-            _in_ids(Verification.pact_version_id, sqlite),
-            Tag.name.in_(_ids("tags")),
-        )
-    )
-
-
-_TAGS_FIRST_USED = (
-    select(Tag.name, func.min(Tag.created_at))
-    .where(Tag.pacticipant_id == _PROVIDER_ID, Tag.name.in_(_ids("tags")))
-    .group_by(Tag.name)
-)

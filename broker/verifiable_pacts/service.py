@@ -93,16 +93,22 @@ class VerifiablePactsService:
         pacts = self._merge(provider, selected)
         explicit = {(p.consumer_id, p.pact_version_sha) for p in pacts}
         candidates = [c for c in candidates if (c.consumer_id, c.pact_version_sha) not in explicit]
-        not_pending: set[int] = set()
-        not_wip: set[int] = set()
-        if query.provider_version_branch is not None:  # both checks in one statement
-            pending_ids = {p.pact_version_id for p in pacts} if query.include_pending_status else set()
-            not_pending, not_wip = self.repository.verified_on_branch(
-                provider.id,
-                query.provider_version_branch,
-                pending_ids,
-                {c.pact_version_id for c in candidates},
+        # What is no longer pending and no longer WIP, per provider branch or tag (both checks in one
+        # statement each).
+        not_pending: dict[str, set[int]] = {}
+        not_wip: dict[str, set[int]] = {}
+        pending_ids = {p.pact_version_id for p in pacts} if query.include_pending_status else set()
+        wip_ids = {c.pact_version_id for c in candidates}
+        if query.provider_version_branch is not None:
+            branch = query.provider_version_branch
+            not_pending[branch], not_wip[branch] = self.repository.verified_on_branch(
+                provider.id, branch, pending_ids, wip_ids
             )
+        else:
+            for tag in query.provider_version_tags:
+                not_pending[tag], not_wip[tag] = self.repository.verified_for_tag(
+                    provider.id, tag, pending_ids, wip_ids
+                )
         if query.include_pending_status:
             self._set_pending(provider, pacts, query, not_pending)
         wip = self._wip(provider, query, candidates, not_wip) if candidates else []
@@ -217,27 +223,24 @@ class VerifiablePactsService:
         provider: ProviderRef,
         pacts: list[VerifiablePact],
         query: PactsForVerificationQuery,
-        verified_on_branch: set[int],
+        verified: dict[str, set[int]],
     ) -> None:
-        """`verified_on_branch`: with a provider branch, the contents no longer pending for it."""
-        ids = {p.pact_version_id for p in pacts}
-        repo = self.repository
+        """`verified`: per provider branch or tag, the contents no longer pending for it."""
         branch, tags = query.provider_version_branch, query.provider_version_tags
         if branch is not None:
             for p in pacts:
-                p.pending = p.pact_version_id not in verified_on_branch
+                p.pending = p.pact_version_id not in verified[branch]
                 p.provider_branch = branch
         elif tags:
-            by_tag = repo.verified_by_tags(provider.id, ids, tags)
             for p in pacts:
-                pending_tags = [t for t in tags if p.pact_version_id not in by_tag[t]]
+                pending_tags = [t for t in tags if p.pact_version_id not in verified[t]]
                 p.pending_provider_tags = pending_tags
                 p.non_pending_provider_tags = [t for t in tags if t not in pending_tags]
                 p.pending = bool(pending_tags)
         else:
-            verified = repo.verified_by_any(provider.id, ids)
+            by_any = self.repository.verified_by_any(provider.id, {p.pact_version_id for p in pacts})
             for p in pacts:
-                p.pending = p.pact_version_id not in verified
+                p.pending = p.pact_version_id not in by_any
 
     # --- WIP ----------------------------------------------------------------------------------------------
     def _wip(
@@ -245,18 +248,16 @@ class VerifiablePactsService:
         provider: ProviderRef,
         query: PactsForVerificationQuery,
         candidates: list[PactRow],
-        verified_on_branch: set[int],
+        verified: dict[str, set[int]],
     ) -> list[VerifiablePact]:
-        """`candidates`: not explicitly selected; `verified_on_branch`: with a provider branch, those of
-        them no longer WIP for it."""
+        """`candidates`: not explicitly selected; `verified`: per provider branch or tag, those of them no
+        longer WIP for it."""
         branch, tags = query.provider_version_branch, query.provider_version_tags
-        repo = self.repository
-        ids = {c.pact_version_id for c in candidates}
         wip: list[VerifiablePact] = []
 
-        def add(verified: set[int], provider_branch: str | None, provider_tag: str | None) -> None:
+        def add(no_longer_wip: set[int], provider_branch: str | None, provider_tag: str | None) -> None:
             for c in candidates:
-                if c.pact_version_id in verified:
+                if c.pact_version_id in no_longer_wip:
                     continue
                 version = _version(c)  # one reference for the pact and its selector
                 selector = _resolved(_head_selector(c.tag_name, c.branch_name), c, version=version)
@@ -266,10 +267,10 @@ class VerifiablePactsService:
                 wip.append(pact)
 
         if branch is not None:
-            add(verified_on_branch, branch, None)
+            add(verified[branch], branch, None)
         else:
             for tag in tags:
-                add(repo.wip_verified_for_tag(provider.id, ids, tag), None, tag)
+                add(verified[tag], None, tag)
         return self._deduplicate(wip)
 
     def _deduplicate(self, pacts: list[VerifiablePact]) -> list[VerifiablePact]:

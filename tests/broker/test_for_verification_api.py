@@ -241,6 +241,14 @@ def test_pending_per_provider_tag(client: TestClient, td: TestDataBuilder) -> No
         "a successful verification result for a version of Bar with tag 'prod'"
         in pact["verificationProperties"]["notices"][1]["text"]
     )
+    # A tag never used yet inherits every earlier verification (`dev`'s), so only `prod` is pending.
+    [pact] = pacts_for(client, {**body, "providerVersionTags": ["dev", "prod", "new"]})
+    assert (
+        "a successful verification result for a version of Bar with tag 'prod' has not yet been published"
+        in pact["verificationProperties"]["notices"][1]["text"]
+    )
+    [pact] = pacts_for(client, {**body, "providerVersionTags": ["new"]})
+    assert pact["verificationProperties"]["pending"] is False
 
 
 def test_wip_pacts_are_the_unverified_heads_not_already_selected(
@@ -393,8 +401,12 @@ def test_wip_by_provider_tags(client: TestClient, td: TestDataBuilder) -> None:
         ("latest with tag feat", True),
     ]
     assert "a version of Bar with tag 'dev'" in found[1]["verificationProperties"]["notices"][0]["text"]
+    td.create_provider_version("4", tags=["early"])
     td.create_verification("5", tags=["dev"])
     assert len(pacts_for(client, body)) == 1
+    # Another tag's verification counts for a tag first used after it (or never), not before it.
+    assert len(pacts_for(client, {**body, "providerVersionTags": ["next"]})) == 1
+    assert len(pacts_for(client, {**body, "providerVersionTags": ["early"]})) == 2
 
 
 def test_for_verification_runs_a_bounded_number_of_queries(

@@ -178,15 +178,27 @@ def explain_generic(url: str, statement: str, parameters: dict[str, Any]) -> dic
     return dict(doc[0]["Plan"])
 
 
+# The provider's side of a for-verification question: a branch, tags (two: one check each), or neither.
+PROVIDER_SIDES = {
+    "branch": {"providerVersionBranch": "main"},
+    "tags": {"providerVersionBranch": None, "providerVersionTags": ["development", "test"]},
+    "neither": {"providerVersionBranch": None, "includeWipPactsSince": None},
+}
+
+
+@pytest.mark.parametrize("side", PROVIDER_SIDES)
 def test_the_verified_checks_plan_for_any_values_starts_from_the_contents(
-    seeded: tuple[str, KnownAnswers],
+    seeded: tuple[str, KnownAnswers], side: str
 ) -> None:
-    """The pending and WIP checks of a provider branch are not planned per call: the plan kept for any values
-    must reach each content's verifications by the content, and probe their versions' branch. Joined to
-    the branch's versions instead, it guessed one version on the branch and started from there, walking
-    every verification of the branch (full benchmark history: 66 ms against 2)."""
+    """The pending and WIP checks (of a provider branch, of provider tags, or of any success) are not planned
+    per call: the plan kept for any values must reach each content's verifications by the content, and
+    probe their versions' branch or tags. Joined to the branch's versions instead, it guessed one version on
+    the branch and started from there, walking every verification of the branch (full benchmark history:
+    66 ms against 2)."""
     url, known = seeded
-    captured = captured_selects(url, shapes.for_verification(known)(0))
+    request = shapes.for_verification(known)(0)
+    body = {k: v for k, v in {**(request.json or {}), **PROVIDER_SIDES[side]}.items() if v is not None}
+    captured = captured_selects(url, shapes.Request(request.method, request.url, json=body))
     checks = [(s, p) for s, p in captured if "unnest" in s and "verifications" in s]
     assert checks, "for-verification ran no pending/WIP check"
     for statement, parameters in checks:
