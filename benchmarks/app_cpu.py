@@ -13,7 +13,9 @@ part) and the rest (the endpoint's thread: SQL, ORM, JSON); and the load test's 
 `--writer-lock` adds, on SQLite, the CPU spent while holding the one writer's lock.
 The database server's own CPU (PostgreSQL) is not counted; the wall-clock time per request, printed beside,
 includes it (and the round trips). `--only "for-verification (computed)"`, not in the mix, computes every
-answer (`broker_bench`'s shape: a new question each time), and `--scale 1` gives it the full history.
+answer (`broker_bench`'s shape: a new question each time), and `--scale 1` gives it the full history;
+`"for-verification (tags, computed)"` asks the same for provider version tags (`PROVIDER_TAGS`) instead of
+a provider branch.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ from broker.db import engine
 from broker.settings import BrokerSettings
 
 # Operations measured on request only, outside the load test's mix.
-EXTRA = ("for-verification (computed)",)
+EXTRA = ("for-verification (computed)", "for-verification (tags, computed)")
+# Provider version tags the seeded history uses (its environments' names).
+PROVIDER_TAGS = ["development", "test"]
 
 
 class UnexpectedStatus(RuntimeError):
@@ -218,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
             env_uuid = environment_uuid(client, known.environment)
         ops = operations(known, f"cpu-{int(time.time())}", env_uuid)
         ops["for-verification (computed)"] = shapes.for_verification(known, computed=True)
+        ops["for-verification (tags, computed)"] = shapes.for_verification(
+            known, computed=True, provider_tags=PROVIDER_TAGS
+        )
         with WriterLockHold.instrumented() if args.writer_lock else nullcontext():
             figures = uvloop.run(measure(create_app(settings), ops, names, args.requests, args.warmup))
     print(f"[{args.backend} x{args.scale}] CPU per request, ms ({args.requests} requests each)")

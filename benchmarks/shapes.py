@@ -82,8 +82,11 @@ def for_verification(
     computed: bool = False,
     wip_days: float = 30.0,
     later: bool = False,
+    provider_tags: list[str] | None = None,
 ) -> Shape:
-    """Default selectors (main branches, deployed, released), pending status and WIP since `wip_days` days.
+    """Default selectors (main branches, deployed, released), pending status and WIP since `wip_days` days,
+    for the provider's `main` branch (or, with `provider_tags`, for its versions with these tags: the older
+    way, still common).
 
     The broker keeps an answer until a write changes what it is made of, so the same question asked again
     is mostly served from memory. `computed`: each request moves the WIP date back one more second (`later`:
@@ -95,8 +98,11 @@ def for_verification(
 
     def build(i: int) -> Request:
         since = start + timedelta(seconds=step * (i + 1))
+        provider_side: dict[str, Any] = (
+            {"providerVersionTags": provider_tags} if provider_tags else {"providerVersionBranch": "main"}
+        )
         body = {
-            "providerVersionBranch": "main",
+            **provider_side,
             "includePendingStatus": True,
             "includeWipPactsSince": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }

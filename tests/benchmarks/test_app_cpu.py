@@ -13,7 +13,15 @@ import uvloop
 from fastapi.testclient import TestClient
 
 from benchmarks import shapes
-from benchmarks.app_cpu import EXTRA, UnexpectedStatus, WriterLockHold, broker_settings, measure, mix_total
+from benchmarks.app_cpu import (
+    EXTRA,
+    PROVIDER_TAGS,
+    UnexpectedStatus,
+    WriterLockHold,
+    broker_settings,
+    measure,
+    mix_total,
+)
 from benchmarks.broker_bench import environment_uuid
 from benchmarks.dataset import TINY, seed
 from benchmarks.load_test import MIX, operations
@@ -75,16 +83,22 @@ def test_the_writer_lock_is_held_by_writes_only_and_for_part_of_them(tmp_path: P
     assert all(f["writer_lock"] == 0 for f in untimed.values())  # instrumentation removed on exit
 
 
-def test_computed_for_verification_is_measured_outside_the_mix(tmp_path: Path) -> None:
-    """`--only "for-verification (computed)"`: every request a new question (no kept answer), its wall clock
-    beside its CPU."""
+@pytest.mark.parametrize("tags", [None, PROVIDER_TAGS])
+def test_computed_for_verification_is_measured_outside_the_mix(
+    tmp_path: Path, tags: list[str] | None
+) -> None:
+    """`--only "for-verification (computed)"` (and `(tags, computed)`, for provider version tags): every
+    request a new question (no kept answer), its wall clock beside its CPU."""
     settings = _settings(tmp_path)
     known = seed(settings.database_url, TINY)
-    ops = {"for-verification (computed)": shapes.for_verification(known, computed=True)}
-    assert "for-verification (computed)" in EXTRA and "for-verification (computed)" not in MIX
+    name = "for-verification (tags, computed)" if tags else "for-verification (computed)"
+    ops = {name: shapes.for_verification(known, computed=True, provider_tags=tags)}
+    assert name in EXTRA and name not in MIX
     app = create_app(settings)
     figures = uvloop.run(measure(app, ops, list(ops), requests=10, warmup=1))
-    fig = figures["for-verification (computed)"]
+    fig = figures[name]
     assert fig["total"] > 0 and fig["wall"] >= fig["total"] * 0.5
-    questions = {str(ops["for-verification (computed)"](i).json) for i in range(11)}
-    assert len(questions) == 11, "each request a new question: no answer kept for it"
+    questions = [ops[name](i).json or {} for i in range(11)]
+    assert len({str(q) for q in questions}) == 11, "each request a new question: no answer kept for it"
+    if tags:
+        assert all(q["providerVersionTags"] == tags and "providerVersionBranch" not in q for q in questions)
