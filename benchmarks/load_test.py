@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=None,
         help="requests each worker works on at once (PACT_BROKER_THREADS; default: the broker's, 1 with "
-        "several workers, else 2; 1 runs them on the event loop)",
+        "several workers or on SQLite, else 2; 1 runs them on the event loop)",
     )
     parser.add_argument(
         "--branches",

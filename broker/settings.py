@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./.data/broker.sqlite"
 
@@ -41,8 +42,11 @@ class BrokerSettings(BaseSettings):
     # 1 with several processes, whose SQLite writer then never waits for the interpreter behind its own
     # process's other request, and which cover each other's waits on PostgreSQL (load test, 2 workers,
     # 6 Dec, alternating: SQLite 593-631 -> 694-725 req/s; PostgreSQL 405-460 -> 440-499, and offered 250
-    # req/s a p95 of 62-75 ms against 307-354); 2 for a single process, whose request waiting on the
-    # database would otherwise stall it.
+    # req/s a p95 of 62-75 ms against 307-354); 1 too for a single process on SQLite, whose work is all CPU
+    # (no other process's writer to wait for: a thread only costs; load test, 1 worker, closed loop,
+    # alternating: 864, 882 -> 1,564, 1,474 req/s, broker CPU 1.22 -> 0.64-0.68 ms per request); 2 for a
+    # single process on PostgreSQL, whose request waiting on the database would otherwise stall it (the
+    # same: 661, 579 req/s against 490, 514 with 1).
     threads: int | None = Field(default=None, ge=1)
     # for-verification and deployment-question answers each process keeps in memory (0: none), up to this
     # many bytes in all; one is served again while no write changed what it was made of
@@ -59,4 +63,4 @@ class BrokerSettings(BaseSettings):
         """`threads`, or the default for this database and number of processes (see `threads`)."""
         if self.threads is not None:
             return self.threads
-        return 1 if self.workers > 1 else 2
+        return 1 if self.workers > 1 or make_url(self.database_url).get_backend_name() == "sqlite" else 2

@@ -75,8 +75,9 @@ def database_url(migrated_database_url: str) -> str:
 
 @pytest.fixture
 def request_threads() -> int | None:
-    """`BrokerSettings.threads` of the test's broker: the default (2 for one process, endpoints in worker
-    threads). A module serves both ways with `pytestmark = SERVED_THREADED_AND_INLINE`."""
+    """`BrokerSettings.threads` of the test's broker: the default (for one process, 1 on SQLite, endpoints on
+    the event loop; 2 on PostgreSQL, in worker threads). A module serves both ways with
+    `pytestmark = SERVED_THREADED_AND_INLINE`."""
     return None
 
 

@@ -14,9 +14,10 @@ from broker.db.migrate import alembic_config
 from broker.testing import pact_content
 
 # Every test of a module with `pytestmark = SERVED_THREADED_AND_INLINE` runs against a broker whose endpoints
-# run in worker threads (the default of one process) and against one running them on its event loop (one
-# request at a time: the default of several processes, `broker.api.blocking`).
-SERVED_THREADED_AND_INLINE = pytest.mark.parametrize("request_threads", [None, 1], ids=["threads", "inline"])
+# run in worker threads (the default of one process on PostgreSQL) and against one running them on its
+# event loop (one request at a time: the default of several processes, and of one on SQLite,
+# `broker.api.blocking`).
+SERVED_THREADED_AND_INLINE = pytest.mark.parametrize("request_threads", [2, 1], ids=["threads", "inline"])
 
 
 def publish_body(

@@ -64,7 +64,11 @@ def test_each_process_works_on_as_many_requests_at_once_as_its_threads_setting(
 
     default = create_app(broker_settings)
     with TestClient(default) as client:
-        assert client.portal.call(tokens) == 2  # not Starlette's 40: see BrokerSettings.threads
+        # Not Starlette's 40: see BrokerSettings.threads (one process: 1 on SQLite, 2 on PostgreSQL).
+        assert client.portal.call(tokens) == broker_settings.request_threads
+    two = create_app(broker_settings.model_copy(update={"threads": 2}))
+    with TestClient(two) as client:
+        assert client.portal.call(tokens) == 2
     one = create_app(broker_settings.model_copy(update={"threads": 1}))
     with TestClient(one) as client:
         assert client.portal.call(tokens) == 1
@@ -73,7 +77,7 @@ def test_each_process_works_on_as_many_requests_at_once_as_its_threads_setting(
 @pytest.mark.parametrize(
     ("url", "workers", "threads", "expected"),
     [
-        ("sqlite:///./.data/broker.sqlite", 1, None, 2),  # one process: a lock wait must not stall it
+        ("sqlite:///./.data/broker.sqlite", 1, None, 1),  # one process on SQLite: all CPU, no wait to cover
         ("sqlite:///./.data/broker.sqlite", 2, None, 1),  # the image's default: one writer at a time
         ("postgresql+psycopg://u@db/broker", 1, None, 2),  # a request waiting on PostgreSQL
         ("postgresql+psycopg://u@db/broker", 2, None, 1),  # the other process covers the wait
