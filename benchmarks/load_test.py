@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import uvloop
@@ -81,7 +81,7 @@ async def drive(
     seed_value: int,
     rate: float | None = None,
     mix: dict[str, float] = MIX,
-) -> tuple[dict[str, list[float]], dict[str, int], dict[str, int], float]:
+) -> Driven:
     """Runs `users` virtual users until `duration` seconds pass or `max_requests` were sent.
 
     Without `rate` each user sends its next request as soon as the last one is answered (closed loop: the
@@ -92,6 +92,7 @@ async def drive(
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     kinds: dict[str, int] = defaultdict(int)  # "operation: status or exception" -> count
+    samples: list[tuple[float, float]] = []  # (when it was due, from the start; latency), seconds
     names = list(mix)
     weights = [mix[n] for n in names]
     sent = 0
@@ -106,11 +107,12 @@ async def drive(
         try:
             while sent < max_requests and time.perf_counter() < deadline:
                 if gap:
-                    now = time.perf_counter()
-                    if due > now:
-                        await asyncio.sleep(min(due, deadline) - now)
-                    if time.perf_counter() >= deadline:
+                    if due >= deadline:
                         break
+                    # Never before it is due: the loop's timers may wake a little early, and a request sent
+                    # early would count its latency from a time still to come.
+                    while (now := time.perf_counter()) < due:
+                        await asyncio.sleep(due - now)
                     started = due
                     due += rng.expovariate(1 / gap)
                 sent += 1
@@ -124,17 +126,43 @@ async def drive(
                     ok, kind = status in req.expect, str(status)
                 except HttpError as exc:
                     ok, kind = False, str(exc).split(":")[0]
-                latencies[name].append(time.perf_counter() - started)
+                latency = time.perf_counter() - started
+                latencies[name].append(latency)
+                samples.append((started - begun, latency))
                 if not ok:
                     errors[name] += 1
                     kinds[f"{name}: {kind}"] += 1
         finally:
             await connection.close()
 
-    started = time.perf_counter()
+    begun = time.perf_counter()
     await asyncio.gather(*(user(random.Random(seed_value + i)) for i in range(users)))
-    elapsed = time.perf_counter() - started
-    return latencies, errors, dict(kinds), elapsed
+    elapsed = time.perf_counter() - begun
+    return Driven(latencies, errors, dict(kinds), elapsed, samples)
+
+
+class Driven(NamedTuple):
+    latencies: dict[str, list[float]]
+    errors: dict[str, int]
+    kinds: dict[str, int]
+    elapsed: float
+    samples: list[tuple[float, float]]
+
+
+def timeline(samples: list[tuple[float, float]], window: float = 2.0) -> list[dict[str, float]]:
+    """The run window by window (by when each request was due): requests and p95. A run's p95 is one
+    number; this tells a stall at the start, a burst midway and a slow machine throughout apart."""
+    buckets: dict[int, list[float]] = defaultdict(list)
+    for due, latency in samples:
+        buckets[int(max(due, 0.0) // window)].append(latency * 1000)
+    return [
+        {
+            "from_s": round(i * window, 1),
+            "requests": len(ms),
+            "p95_ms": round(percentile(sorted(ms), 95), 1),
+        }
+        for i, ms in sorted(buckets.items())
+    ]
 
 
 def summarise(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
@@ -225,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
             cpu_before = resource.getrusage(resource.RUSAGE_SELF)
             broker_cpu = -broker.cpu_seconds()
             machine_cpu = -machine_cpu_seconds()
-            latencies, errors, kinds, elapsed = uvloop.run(
+            latencies, errors, kinds, elapsed, samples = uvloop.run(
                 drive(
                     broker.url,
                     operations(known, run, env_uuid, args.branches),
@@ -275,6 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     if kinds:
         print("errors: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
+    windows = timeline(samples)
+    print("p95 ms per 2 s: " + " ".join(f"{w['p95_ms']:g}" for w in windows))
     lines = verdicts(total)
     print("\n".join(lines))
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -292,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine_cpu_s": round(machine_cpu, 1),
         "operations": per_op,
         "total": total,
+        "timeline": windows,
         "errors": kinds,
         "verdicts": lines,
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 import uvloop
 
 from benchmarks import shapes
-from benchmarks.load_test import MIX, drive, summarise
+from benchmarks.load_test import MIX, drive, summarise, timeline
 from broker.app import create_app
 from broker.settings import BrokerSettings
 from broker.testing.live import LiveBroker
@@ -19,7 +19,9 @@ def test_open_loop_offers_the_rate_asked_for_and_closed_loop_runs_flat_out(tmp_p
     broker.start()
     try:
         ops: dict[str, shapes.Shape] = {name: shapes.heartbeat for name in MIX}
-        paced, errors, kinds, elapsed = uvloop.run(drive(broker.url, ops, 10, 2.0, 10_000, 1, rate=25.0))
+        paced, errors, kinds, elapsed, samples = uvloop.run(
+            drive(broker.url, ops, 10, 2.0, 10_000, 1, rate=25.0)
+        )
         flat_out, *_ = uvloop.run(drive(broker.url, ops, 10, 2.0, 10_000, 1))
     finally:
         broker.stop()
@@ -31,3 +33,20 @@ def test_open_loop_offers_the_rate_asked_for_and_closed_loop_runs_flat_out(tmp_p
     figures = summarise([x for xs in paced.values() for x in xs], 0, elapsed)
     assert figures["requests"] == sent and figures["error_rate"] == 0.0
     assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
+    # Each request is in the timeline once, in the window of when it was due.
+    dues = [due for due, _ in samples]
+    assert len(samples) == sent and 0 <= min(dues) and max(dues) < 2.0, (min(dues), max(dues))
+    windows = timeline(samples, window=1.0)
+    assert sum(w["requests"] for w in windows) == sent
+    assert [w["from_s"] for w in windows] == [0.0, 1.0]
+
+
+def test_the_timeline_shows_when_the_latency_was_high() -> None:
+    """A stall in the second window shows there, not spread over the run's p95."""
+    samples = [(0.1 * i, 0.002) for i in range(20)] + [(2.0 + 0.1 * i, 0.400) for i in range(20)]
+    samples += [(4.0 + 0.1 * i, 0.003) for i in range(20)]
+    assert timeline(samples) == [
+        {"from_s": 0.0, "requests": 20, "p95_ms": 2.0},
+        {"from_s": 2.0, "requests": 20, "p95_ms": 400.0},
+        {"from_s": 4.0, "requests": 20, "p95_ms": 3.0},
+    ]
