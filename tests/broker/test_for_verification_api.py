@@ -401,6 +401,10 @@ def test_wip_by_provider_tags(client: TestClient, td: TestDataBuilder) -> None:
         ("latest with tag feat", True),
     ]
     assert "a version of Bar with tag 'dev'" in found[1]["verificationProperties"]["notices"][0]["text"]
+    # Without pending status only the WIP half of the tag's check runs (no pending contents to check).
+    unpended = pacts_for(client, {**body, "includePendingStatus": False})
+    assert [p["verificationProperties"].get("wip") for p in unpended] == [None, True]
+    assert "pending" not in unpended[0]["verificationProperties"]
     td.create_provider_version("4", tags=["early"])
     td.create_verification("5", tags=["dev"])
     assert len(pacts_for(client, body)) == 1
