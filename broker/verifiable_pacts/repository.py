@@ -222,35 +222,20 @@ class VerifiablePactsRepository:
         return provider, plan
 
     # --- pending ------------------------------------------------------------------------------------------
-    def verified_for_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
-        """Contents successfully verified by a version of the provider's branch, or by another branch before
-        this branch was created (a new feature branch inherits what main already verified)."""
-        if not pact_version_ids:
-            return set()
-        params = {"provider_id": provider_id, "ids": list(pact_version_ids), "branch": branch}
-        return set(direct(_verified_for_branch(self.sqlite)).scalars(self.session, params))
-
     def verified_on_branch(
         self, provider_id: int, branch: str, pending_ids: set[int], wip_ids: set[int]
     ) -> tuple[set[int], set[int]]:
-        """For a provider branch, in one statement: which of `pending_ids` are no longer pending
-        (`verified_for_branch`) and which of `wip_ids` are no longer WIP (`wip_verified_for_branch`)."""
-        if not wip_ids:
-            return self.verified_for_branch(provider_id, pending_ids, branch), set()
-        if not pending_ids:
-            return set(), self.wip_verified_for_branch(provider_id, wip_ids, branch)
-        params = {
-            "provider_id": provider_id,
-            "branch": branch,
-            "ids": list(pending_ids),
-            "wip_ids": list(wip_ids),
-            "cutoff": self.verified_cutoff,
-        }
-        not_pending: set[int] = set()
-        not_wip: set[int] = set()
-        for content_id, label in direct(_verified_on_branch(self.sqlite)).rows(self.session, params):
-            (not_wip if label else not_pending).add(content_id)
-        return not_pending, not_wip
+        """For a provider branch, in one statement: which of `pending_ids` are no longer pending (a successful
+        verification from the branch, or from another branch before this branch was created: a new feature
+        branch inherits what main already verified) and which of `wip_ids` are no longer WIP (a successful
+        non-WIP verification from the branch within the look-back window, or from another branch before the
+        branch's first version)."""
+        return self._no_longer_pending_and_wip(
+            _verified_on_branch(self.sqlite),
+            pending_ids,
+            wip_ids,
+            {"provider_id": provider_id, "branch": branch, "cutoff": self.verified_cutoff},
+        )
 
     def verified_for_tag(
         self, provider_id: int, tag: str, pending_ids: set[int], wip_ids: set[int]
@@ -258,12 +243,20 @@ class VerifiablePactsRepository:
         """For a provider tag, in one statement: which of `pending_ids` are no longer pending for it (a
         successful verification from a version with the tag, or with another tag before the tag was first
         used) and which of `wip_ids` are no longer WIP (the same, WIP runs left out)."""
-        if not pending_ids and not wip_ids:
-            return set(), set()
-        params = {"provider_id": provider_id, "tag": tag, "ids": list(pending_ids), "wip_ids": list(wip_ids)}
+        return self._no_longer_pending_and_wip(
+            _verified_for_tag(self.sqlite), pending_ids, wip_ids, {"provider_id": provider_id, "tag": tag}
+        )
+
+    def _no_longer_pending_and_wip(
+        self, statement: Any, pending_ids: set[int], wip_ids: set[int], params: dict[str, Any]
+    ) -> tuple[set[int], set[int]]:
+        """The rows of a check over `ids` (labelled 0) and `wip_ids` (labelled 1), split by label."""
         not_pending: set[int] = set()
         not_wip: set[int] = set()
-        for content_id, label in direct(_verified_for_tag(self.sqlite)).rows(self.session, params):
+        if not pending_ids and not wip_ids:
+            return not_pending, not_wip
+        params = {**params, "ids": list(pending_ids), "wip_ids": list(wip_ids)}
+        for content_id, label in direct(statement).rows(self.session, params):
             (not_wip if label else not_pending).add(content_id)
         return not_pending, not_wip
 
@@ -278,19 +271,6 @@ class VerifiablePactsRepository:
     def wip_candidates(self, provider_id: int, since: datetime) -> list[PactRow]:
         """Pacts of the latest version of every consumer branch and every consumer tag, created since."""
         return self._run(_wip_candidates(self.sqlite), {"provider_id": provider_id, "since": since})
-
-    def wip_verified_for_branch(self, provider_id: int, pact_version_ids: set[int], branch: str) -> set[int]:
-        """Contents no longer WIP for this provider branch: successfully verified (not as WIP) by the branch,
-        or by another branch before the branch's first version (both within the look-back window)."""
-        if not pact_version_ids:
-            return set()
-        params = {
-            "provider_id": provider_id,
-            "ids": list(pact_version_ids),
-            "branch": branch,
-            "cutoff": self.verified_cutoff,
-        }
-        return set(direct(_wip_verified_for_branch(self.sqlite)).scalars(self.session, params))
 
 
 # --- statements -----------------------------------------------------------------------------------------
@@ -739,16 +719,6 @@ def _no_longer_wip(sqlite: bool, ids: str, label: int) -> list[Any]:
     v = Verification
     parts = [(True, v.execution_date >= bindparam("cutoff")), (False, v.created_at < first_version_created)]
     return _verified_by_named_versions(sqlite, _BRANCHES, wip_too=False, parts=parts, ids=ids, label=label)
-
-
-@cache
-def _verified_for_branch(sqlite: bool) -> Any:
-    return union_all(*_no_longer_pending(sqlite, "ids", 0))
-
-
-@cache
-def _wip_verified_for_branch(sqlite: bool) -> Any:
-    return union_all(*_no_longer_wip(sqlite, "ids", 1))
 
 
 @cache
