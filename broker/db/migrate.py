@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -22,16 +24,23 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` (default: the newest). Safe to call on every start."""
+@contextmanager
+def migrating(url: str) -> Iterator[Config]:
+    """An Alembic configuration whose commands run on one connection to `url`, in one transaction."""
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            yield config
     finally:
         engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision` (default: the newest). Safe to call on every start."""
+    with migrating(url) as config:
+        command.upgrade(config, revision)
 
 
 def current_revision(url: str) -> str | None:

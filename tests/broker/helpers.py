@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from alembic import command
 
-from broker.db.engine import make_engine
-from broker.db.migrate import alembic_config
+from broker.db.migrate import migrating
 from broker.testing import pact_content
 
 # Every test of a module with `pytestmark = SERVED_THREADED_AND_INLINE` runs against a broker whose endpoints
@@ -53,12 +52,6 @@ def publish_body(
 def migrate_down_and_up(url: str, revision: str) -> None:
     """Downgrade the database at `url` to `revision` and upgrade it to the head again, in one transaction:
     what a migration's backfill makes of the rows already there (a derived table is dropped and rebuilt)."""
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-            command.upgrade(config, "head")
-    finally:
-        engine.dispose()
+    with migrating(url) as config:
+        command.downgrade(config, revision)
+        command.upgrade(config, "head")
