@@ -95,9 +95,7 @@ async def drive(
     offer `rate` requests/s, each user's at random (Poisson) times (open loop: the latency at that load);
     a latency counts from when its request was due, so a user still waiting on its previous answer does
     not hide the delay (no coordinated omission)."""
-    latencies: dict[str, list[float]] = defaultdict(list)
-    errors: dict[str, int] = defaultdict(int)
-    kinds: dict[str, int] = defaultdict(int)  # "operation: status or exception" -> count
+    kinds: dict[str, int] = defaultdict(int)  # "operation: status or exception" -> count, of the failures
     samples: list[Sample] = []
     names = list(mix)
     weights = [mix[n] for n in names]
@@ -132,11 +130,8 @@ async def drive(
                     ok, kind = status in req.expect, str(status)
                 except HttpError as exc:
                     ok, kind = False, str(exc).split(":")[0]
-                latency = time.perf_counter() - started
-                latencies[name].append(latency)
-                samples.append(Sample(started - begun, latency, name, ok))
+                samples.append(Sample(started - begun, time.perf_counter() - started, name, ok))
                 if not ok:
-                    errors[name] += 1
                     kinds[f"{name}: {kind}"] += 1
         finally:
             await connection.close()
@@ -144,7 +139,7 @@ async def drive(
     begun = time.perf_counter()
     await asyncio.gather(*(user(random.Random(seed_value + i)) for i in range(users)))
     elapsed = time.perf_counter() - begun
-    return Driven(latencies, errors, dict(kinds), elapsed, samples)
+    return Driven(samples, dict(kinds), elapsed)
 
 
 class Sample(NamedTuple):
@@ -155,11 +150,9 @@ class Sample(NamedTuple):
 
 
 class Driven(NamedTuple):
-    latencies: dict[str, list[float]]
-    errors: dict[str, int]
+    samples: list[Sample]  # every request, in the order answered
     kinds: dict[str, int]
     elapsed: float
-    samples: list[Sample]
 
 
 def timeline(samples: list[Sample], window: float = 2.0) -> list[dict[str, float]]:
