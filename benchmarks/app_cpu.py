@@ -10,7 +10,10 @@ workers serve; `--threads 2` in a worker thread), and reads the process's CPU cl
 percent) show in one run, before and after, without alternating rounds. Printed per operation: CPU per
 request and, with `--threads 2`, the event loop's share (routing, dependencies, body, response: FastAPI's
 part) and the rest (the endpoint's thread: SQL, ORM, JSON); and the load test's mix weighted by `MIX`.
-`--writer-lock` adds, on SQLite, the CPU spent while holding the one writer's lock.
+`--writer-lock` adds, on SQLite, the CPU spent while holding the one writer's lock; `--statements`, per
+operation, the SQL statements a request runs, how long each took (the wall clock, so on PostgreSQL with the
+round trip) and how many rows it returned: where a request's database time goes, and whether it grows with
+the history or with the answer.
 The database server's own CPU (PostgreSQL) is not counted; the wall-clock time per request, printed beside,
 includes it (and the round trips). `--only "for-verification (computed)"`, not in the mix, computes every
 answer (`broker_bench`'s shape: a new question each time), and `--scale 1` gives it the full history;
@@ -27,11 +30,12 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import uvloop
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from benchmarks import shapes
 from benchmarks.broker_bench import environment_uuid
@@ -39,7 +43,7 @@ from benchmarks.dataset import DatasetSpec, seed
 from benchmarks.load_test import FLOOR, MIX, operations
 from benchmarks.server import throwaway_database
 from broker.app import create_app
-from broker.db import engine
+from broker.db import direct, engine
 from broker.settings import BrokerSettings
 
 # Operations measured on request only, outside the load test's mix.
@@ -128,11 +132,13 @@ async def measure(
                 await call(app, next_request())
             batch = [next_request() for _ in range(requests)]
             WriterLockHold.held = 0.0
+            StatementTimes.start(name)
             process, loop, wall = time.process_time(), time.thread_time(), time.perf_counter()
             for prepared in batch:
                 await call(app, prepared)
             total = (time.process_time() - process) * 1000 / requests
             on_loop = (time.thread_time() - loop) * 1000 / requests
+            StatementTimes.stop()
             figures[name] = {
                 "wall": round((time.perf_counter() - wall) * 1000 / requests, 3),
                 "total": round(total, 3),
@@ -171,6 +177,94 @@ class WriterLockHold:
         finally:
             engine._WriterLock.acquire = acquire  # type: ignore[method-assign]
             engine._WriterLock.release = release  # type: ignore[method-assign]
+
+
+class Statement(NamedTuple):
+    runs: int
+    seconds: float
+    rows: int | None  # None: the driver did not say (a SELECT SQLAlchemy ran itself, on SQLite)
+
+
+class StatementTimes:
+    """Each statement the measured requests ran (`--statements`), by operation and SQL text: runs, wall
+    seconds and rows. Statements run through `broker.db.direct` are timed around their execute and fetch,
+    the others (SQLAlchemy's own execution) between its cursor events. On PostgreSQL psycopg sends BEGIN
+    itself, in a round trip of its own within the transaction's first statement (timed with it), and
+    COMMIT is not a statement of ours (not timed); SQLite's are statements like the others."""
+
+    found: ClassVar[dict[str, dict[str, Statement]]] = {}
+    _operation: ClassVar[str | None] = None
+    _started: ClassVar[dict[int, float]] = {}
+
+    @classmethod
+    def start(cls, operation: str) -> None:
+        cls._operation = operation
+
+    @classmethod
+    def stop(cls) -> None:
+        cls._operation = None
+
+    @classmethod
+    def _add(cls, sql: str, seconds: float, rows: int | None) -> None:
+        if cls._operation is None:  # a warm-up request
+            return
+        by_sql = cls.found.setdefault(cls._operation, {})
+        runs, total, rows_so_far = by_sql.get(sql, Statement(0, 0.0, 0))
+        counted = None if rows is None or rows_so_far is None else rows_so_far + rows
+        by_sql[sql] = Statement(runs + 1, total + seconds, counted)
+
+    @classmethod
+    @contextmanager
+    def instrumented(cls, app: FastAPI) -> Iterator[None]:
+        run = direct._run
+        db = app.state.engine
+
+        def timed_run(connection: Any, sql: str, params: Any) -> list[tuple[Any, ...]]:
+            started = time.perf_counter()
+            try:
+                rows = run(connection, sql, params)
+            finally:
+                seconds = time.perf_counter() - started
+                cls._started.clear()  # `_run` calls the before-execute listeners, never the after ones
+            cls._add(sql, seconds, len(rows))
+            return rows
+
+        def before(_conn: Any, cursor: Any, *_args: Any) -> None:
+            cls._started[id(cursor)] = time.perf_counter()
+
+        def after(_conn: Any, cursor: Any, sql: str, *_args: Any) -> None:
+            started = cls._started.pop(id(cursor), None)
+            if started is not None:
+                rows = cursor.rowcount
+                cls._add(sql, time.perf_counter() - started, rows if rows >= 0 else None)
+
+        cls.found = {}
+        direct._run = timed_run
+        event.listen(db, "before_cursor_execute", before)
+        event.listen(db, "after_cursor_execute", after)
+        try:
+            yield
+        finally:
+            direct._run = run
+            event.remove(db, "before_cursor_execute", before)
+            event.remove(db, "after_cursor_execute", after)
+
+    @classmethod
+    def report(cls, requests: int, top: int = 12) -> list[str]:
+        """Per operation: statements and their milliseconds per request, then the costliest `top`."""
+        lines = []
+        for operation, by_sql in cls.found.items():
+            count = sum(s.runs for s in by_sql.values()) / requests
+            ms = sum(s.seconds for s in by_sql.values()) * 1000 / requests
+            lines.append(f"{operation}: {count:.1f} statements, {ms:.3f} ms per request")
+            for sql, s in sorted(by_sql.items(), key=lambda item: -item[1].seconds)[:top]:
+                text = " ".join(sql.split())
+                rows = "?" if s.rows is None else f"{s.rows / s.runs:.1f}"
+                lines.append(
+                    f"  {s.seconds * 1000 / requests:7.3f} ms {s.runs / requests:5.1f}x {rows:>7} rows  "
+                    f"{text[:110]}"
+                )
+        return lines
 
 
 def mix_total(figures: dict[str, dict[str, float]]) -> float | None:
@@ -212,6 +306,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="SQLite: also print the CPU per request spent holding the one writer's lock",
     )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="also print, per operation, the SQL statements a request runs: wall ms and rows of each",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     names = args.only or [*FLOOR, *MIX]
@@ -225,8 +324,12 @@ def main(argv: list[str] | None = None) -> None:
         ops["for-verification (tags, computed)"] = shapes.for_verification(
             known, computed=True, provider_tags=PROVIDER_TAGS
         )
-        with WriterLockHold.instrumented() if args.writer_lock else nullcontext():
-            figures = uvloop.run(measure(create_app(settings), ops, names, args.requests, args.warmup))
+        app = create_app(settings)
+        with (
+            WriterLockHold.instrumented() if args.writer_lock else nullcontext(),
+            StatementTimes.instrumented(app) if args.statements else nullcontext(),
+        ):
+            figures = uvloop.run(measure(app, ops, names, args.requests, args.warmup))
     print(f"[{args.backend} x{args.scale}] CPU per request, ms ({args.requests} requests each)")
     if args.threads == 1:  # everything ran on the event loop: no split
         print(f"{'operation':<29}{'total':>8}{'wall':>8}  (inline: endpoints on the event loop)")
@@ -243,6 +346,9 @@ def main(argv: list[str] | None = None) -> None:
     mix = mix_total(figures)
     if mix is not None:
         print(f"{'load test mix':<29}{mix:>8.3f}")
+    if args.statements:
+        print("\nSQL per request: wall ms, runs, rows per run (PostgreSQL: BEGIN in the first, no COMMIT)")
+        print("\n".join(StatementTimes.report(args.requests)))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from benchmarks import shapes
 from benchmarks.app_cpu import (
     EXTRA,
     PROVIDER_TAGS,
+    StatementTimes,
     UnexpectedStatus,
     WriterLockHold,
     broker_settings,
@@ -26,6 +27,7 @@ from benchmarks.broker_bench import environment_uuid
 from benchmarks.dataset import TINY, seed
 from benchmarks.load_test import MIX, operations
 from broker.app import create_app
+from broker.db import direct
 from broker.settings import BrokerSettings
 
 
@@ -102,3 +104,36 @@ def test_computed_for_verification_is_measured_outside_the_mix(
     assert len({str(q) for q in questions}) == 11, "each request a new question: no answer kept for it"
     if tags:
         assert all(q["providerVersionTags"] == tags and "providerVersionBranch" not in q for q in questions)
+
+
+def test_the_statements_of_each_operation_are_timed_and_counted(tmp_path: Path) -> None:
+    """`--statements`: per operation, each SQL text with its runs, time and rows, counted for the measured
+    requests only (not the warm-up), whether run directly on the cursor (`broker.db.direct`) or by
+    SQLAlchemy; the instrumentation is gone afterwards."""
+    settings = _settings(tmp_path)
+    known = seed(settings.database_url, TINY)
+    ops = {
+        "for-verification (computed)": shapes.for_verification(known, computed=True),
+        "publish contract": shapes.publish(known, f"sql-{int(time.time())}"),
+    }
+    app = create_app(settings)
+    run_before = direct._run
+    with StatementTimes.instrumented(app):
+        uvloop.run(measure(app, ops, list(ops), requests=10, warmup=3))
+    assert direct._run is run_before
+    found = StatementTimes.found
+    assert list(found) == list(ops)
+    publish = found["publish contract"]
+    inserts = [s for sql, s in publish.items() if sql.startswith("INSERT INTO pact_publications")]
+    assert len(inserts) == 1 and inserts[0].runs == 10, "once per measured request, the warm-up left out"
+    assert all(s.runs > 0 and s.seconds > 0 for s in publish.values())
+    questions = found["for-verification (computed)"]
+    default_pacts = [s for sql, s in questions.items() if "latest_pact_publication_ids" in sql]
+    assert default_pacts and all(s.runs == 10 and s.rows for s in default_pacts)
+    report = StatementTimes.report(requests=10, top=3)
+    assert report[0].startswith("for-verification (computed): ") and "ms per request" in report[0]
+    assert sum(1 for line in report if line.startswith("  ")) == 6  # the top 3 of each
+    # Not instrumented: nothing is recorded.
+    StatementTimes.found = {}
+    uvloop.run(measure(create_app(settings), ops, list(ops), requests=2, warmup=0))
+    assert StatementTimes.found == {}
