@@ -31,7 +31,10 @@ class BrokerSettings(BaseSettings):
     # Run the Alembic migrations when the app is created.
     auto_migrate: bool = True
     # Server processes for `contracts broker serve` and the image. Several suit PostgreSQL; SQLite takes one
-    # writer at a time across processes, so extra workers there mostly wait for each other.
+    # writer at a time across processes, so extra workers there mostly wait for each other. On PostgreSQL a
+    # worker (inline, one request at a time) sits idle during each statement's round trip: one more worker
+    # than cores keeps the cores busy (load test, full history, 2 cores, closed loop, 7 Dec sixth session:
+    # 2 workers 1,180-1,200 req/s with 1.56-1.62 cores busy, 3 workers 1,251-1,428 with 1.87-1.89).
     workers: int = Field(default=1, ge=1)
     # Requests each process works on at once (the threadpool running the sync endpoints; Starlette's default
     # is 40). Python runs one thread at a time: 40 threads fighting over the interpreter spent ~25 % more
