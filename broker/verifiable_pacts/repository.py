@@ -583,13 +583,18 @@ def _verified_by_any(sqlite: bool) -> Any:
     content (OFFSET 0): as a semi-join, the plan kept for any values walked all the provider's
     verifications."""
     contents = _contents(sqlite, "ids")
-    v = Verification
-    verified: Any = select(literal_column("1")).where(
-        v.pact_version_id == contents.c.id, v.provider_id == _PROVIDER_ID, v.success.is_(True)
-    )
+    verified: Any = select(literal_column("1")).where(*_successes(contents, wip_too=True))
     if sqlite:
         return select(contents.c.id).where(contents.c.id.in_(_ids("ids")), verified.exists())
     return select(contents.c.id).where(verified.offset(literal_column("0")).exists())
+
+
+def _successes(contents: Any, *, wip_too: bool) -> list[Any]:
+    """What a verification of a content among `contents` must be to count: the provider's, successful, and
+    (unless `wip_too`) not a WIP run."""
+    v = Verification
+    conditions = [v.pact_version_id == contents.c.id, v.provider_id == _PROVIDER_ID, v.success.is_(True)]
+    return conditions if wip_too else [*conditions, v.wip.is_(False)]
 
 
 def _contents(sqlite: bool, ids: str) -> Any:
@@ -661,29 +666,15 @@ def _verified_by_named_versions(
         verified = (
             select(v.pact_version_id)
             .join(names.table, of_version)
-            .where(
-                v.pact_version_id == contents.c.id,
-                v.provider_id == _PROVIDER_ID,
-                v.success.is_(True),
-                condition,
-            )
+            .where(*_successes(contents, wip_too=wip_too), condition)
         )
-        found.append((verified if wip_too else verified.where(v.wip.is_(False))).exists())
+        found.append(verified.exists())
     if sqlite:
         in_ids = contents.c.id.in_(_ids(ids))
         return [select(contents.c.id, literal_column(str(label))).where(in_ids, or_(*found))]
     verified = (
-        select(literal_column("1"))
-        .select_from(v)
-        .where(
-            v.pact_version_id == contents.c.id,
-            v.provider_id == _PROVIDER_ID,
-            v.success.is_(True),
-            or_(*found),
-        )
+        select(literal_column("1")).select_from(v).where(*_successes(contents, wip_too=wip_too), or_(*found))
     )
-    if not wip_too:
-        verified = verified.where(v.wip.is_(False))
     return [select(contents.c.id, literal_column(str(label))).where(verified.exists())]
 
 
