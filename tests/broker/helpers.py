@@ -49,6 +49,11 @@ def publish_body(
     return body
 
 
+def ok(response: Any) -> None:
+    """The request succeeded (2xx); otherwise fail with the broker's answer."""
+    assert response.status_code < 300, response.text
+
+
 def migrate_down_and_up(url: str, revision: str) -> None:
     """Downgrade the database at `url` to `revision` and upgrade it to the head again, in one transaction:
     what a migration's backfill makes of the rows already there (a derived table is dropped and rebuilt)."""

@@ -22,7 +22,7 @@ from broker.settings import BrokerSettings
 from broker.testing.builder import TestDataBuilder
 from broker.testing.live import LiveBroker
 from broker.verifiable_pacts.repository import wip_verified_cutoff
-from tests.broker.helpers import publish_body
+from tests.broker.helpers import ok, publish_body
 
 FOR_VERIFICATION = "/pacts/provider/Bar/for-verification"
 BODY = {"providerVersionBranch": "main", "includePendingStatus": True, "includeWipPactsSince": "2020-01-01"}
@@ -92,75 +92,71 @@ def _production(client: TestClient) -> str:
     return str(found["_embedded"]["environments"][0]["uuid"])
 
 
-def _ok(response: httpx.Response) -> None:
-    assert response.status_code < 300, response.text
-
-
 def publish_on_main(c: TestClient) -> None:
-    _ok(c.post("/contracts/publish", json=publish_body("C0", "2", "Bar", branch="main", description="new")))
+    ok(c.post("/contracts/publish", json=publish_body("C0", "2", "Bar", branch="main", description="new")))
 
 
 def publish_feature_branch(c: TestClient) -> None:
     body = publish_body("C0", "3", "Bar", branch="feature/y", description="wip")
-    _ok(c.post("/contracts/publish", json=body))
+    ok(c.post("/contracts/publish", json=body))
 
 
 def first_consumer_pact(c: TestClient) -> None:
-    _ok(c.post("/contracts/publish", json=publish_body("C2", "1", "Bar", branch="main", description="c2")))
+    ok(c.post("/contracts/publish", json=publish_body("C2", "1", "Bar", branch="main", description="c2")))
 
 
 def legacy_put_pact(c: TestClient) -> None:
     pact = c.get("/pacts/provider/Bar/consumer/C0/version/1").json()
     pact.pop("_links", None)
     pact["consumer"] = {"name": "C3"}  # a new consumer of no main branch: its latest pact is selected
-    _ok(c.put("/pacts/provider/Bar/consumer/C3/version/1", json=pact))
+    ok(c.put("/pacts/provider/Bar/consumer/C3/version/1", json=pact))
 
 
 def first_success_on_provider_main(c: TestClient) -> None:
-    _ok(c.post(_results_url(c, "C1", "1"), json={"success": True, "providerApplicationVersion": "p2"}))
+    ok(c.post(_results_url(c, "C1", "1"), json={"success": True, "providerApplicationVersion": "p2"}))
 
 
 def success_from_a_new_provider_version(c: TestClient) -> None:
-    _ok(c.post(_results_url(c, "C0", "1"), json={"success": True, "providerApplicationVersion": "p9"}))
+    ok(c.post(_results_url(c, "C0", "1"), json={"success": True, "providerApplicationVersion": "p9"}))
 
 
 def deployment(c: TestClient) -> None:
-    _ok(c.post(f"/pacticipants/C1/versions/2/deployed-versions/environment/{_production(c)}", json={}))
+    ok(c.post(f"/pacticipants/C1/versions/2/deployed-versions/environment/{_production(c)}", json={}))
 
 
 def release(c: TestClient) -> None:
-    _ok(c.post(f"/pacticipants/C1/versions/2/released-versions/environment/{_production(c)}", json={}))
+    ok(c.post(f"/pacticipants/C1/versions/2/released-versions/environment/{_production(c)}", json={}))
 
 
 def undeployment(c: TestClient) -> None:
     uuid = _production(c)
     deployed = c.get(f"/environments/{uuid}/deployed-versions/currently-deployed").json()
     [record] = deployed["_embedded"]["deployedVersions"]
-    _ok(c.patch(f"/deployed-versions/{record['uuid']}", json={"currentlyDeployed": False}))
+    ok(c.patch(f"/deployed-versions/{record['uuid']}", json={"currentlyDeployed": False}))
 
 
 def main_branch_renamed(c: TestClient) -> None:
-    _ok(c.patch("/pacticipants/C1", json={"mainBranch": "feature/x"}))
+    ok(c.patch("/pacticipants/C1", json={"mainBranch": "feature/x"}))
 
 
 def consumer_version_deleted(c: TestClient) -> None:
-    _ok(c.delete("/pacticipants/C1/versions/2"))
+    ok(c.delete("/pacticipants/C1/versions/2"))
 
 
 def integration_deleted(c: TestClient) -> None:
-    _ok(c.delete("/integrations/provider/Bar/consumer/C1"))
+    ok(c.delete("/integrations/provider/Bar/consumer/C1"))
 
 
 def environment_deleted(c: TestClient) -> None:
-    _ok(c.delete(f"/environments/{_production(c)}"))
+    ok(c.delete(f"/environments/{_production(c)}"))
 
 
 def consumer_branch_version(c: TestClient) -> None:
-    _ok(c.put("/pacticipants/C0/branches/other-branch/versions/1"))
+    ok(c.put("/pacticipants/C0/branches/other-branch/versions/1"))
 
 
 def consumer_tag(c: TestClient) -> None:
-    _ok(c.put("/pacticipants/C1/versions/2/tags/wip-tag"))
+    ok(c.put("/pacticipants/C1/versions/2/tags/wip-tag"))
 
 
 # Writes that change the answer: the kept one must go, in every worker.
@@ -209,21 +205,21 @@ def test_other_writes_leave_no_stale_answer(brokers: Brokers, write: Callable[[T
 
 def failed_result(c: TestClient) -> None:
     url = _results_url(c, "C1", "1")
-    _ok(c.post(url, json={"success": False, "providerApplicationVersion": "p2"}))
+    ok(c.post(url, json={"success": False, "providerApplicationVersion": "p2"}))
 
 
 def repeated_success(c: TestClient) -> None:
     # p1 verified C0's pact successfully when the world was built: this one decides nothing new.
-    _ok(c.post(_results_url(c, "C0", "1"), json={"success": True, "providerApplicationVersion": "p1"}))
+    ok(c.post(_results_url(c, "C0", "1"), json={"success": True, "providerApplicationVersion": "p1"}))
 
 
 def unrelated_publication(c: TestClient) -> None:
     body = publish_body("Other", "2", "Baz", branch="main", description="unrelated 2")
-    _ok(c.post("/contracts/publish", json=body))
+    ok(c.post("/contracts/publish", json=body))
 
 
 def unrelated_deployment(c: TestClient) -> None:
-    _ok(c.post(f"/pacticipants/Other/versions/1/deployed-versions/environment/{_production(c)}", json={}))
+    ok(c.post(f"/pacticipants/Other/versions/1/deployed-versions/environment/{_production(c)}", json={}))
 
 
 # Writes that change nothing this answer is made of: the kept answer is served on.
@@ -301,7 +297,7 @@ def test_no_stale_answer_survives_writes_racing_reads(
             reader.start()
         for n in range(12):
             body = publish_body("C0", f"race-{n}", "Bar", branch="main", description=f"race {n}")
-            _ok(brokers.writer.post("/contracts/publish", json=body))
+            ok(brokers.writer.post("/contracts/publish", json=body))
         done.set()
         for reader in readers:
             reader.join()
@@ -326,7 +322,7 @@ def test_a_success_from_a_build_of_no_branch_or_tag_changes_only_questions_namin
     for questions that name no provider branch or tag: those answers go, the main-branch one is kept."""
     on_main, on_nothing = brokers.asked(), brokers.asked(NO_BRANCH)
     url = _results_url(brokers.writer, "C1", "1")
-    _ok(brokers.writer.post(url, json={"success": True, "providerApplicationVersion": "p9"}))
+    ok(brokers.writer.post(url, json={"success": True, "providerApplicationVersion": "p9"}))
     hits = brokers.answers.hits
     assert brokers.asked() == on_main
     assert brokers.answers.hits == hits + 1
@@ -336,9 +332,9 @@ def test_a_success_from_a_build_of_no_branch_or_tag_changes_only_questions_namin
 def test_a_success_from_a_tagged_version_changes_the_questions_naming_its_tag(brokers: Brokers) -> None:
     """A version that already has a tag (or a branch) when its first success comes moves the provider's
     own counter: every answer of the provider is computed again."""
-    _ok(brokers.writer.put("/pacticipants/Bar/versions/pt/tags/t"))
+    ok(brokers.writer.put("/pacticipants/Bar/versions/pt/tags/t"))
     before = brokers.asked(TAGGED)
     assert brokers.asked(TAGGED) == before
     url = _results_url(brokers.writer, "C1", "1")
-    _ok(brokers.writer.post(url, json={"success": True, "providerApplicationVersion": "pt"}))
+    ok(brokers.writer.post(url, json={"success": True, "providerApplicationVersion": "pt"}))
     assert brokers.asked(TAGGED) != before

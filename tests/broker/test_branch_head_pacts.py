@@ -8,8 +8,6 @@ or take pacts away.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -18,7 +16,7 @@ from sqlalchemy import text
 from benchmarks.server import throwaway_database
 from broker.app import create_app
 from broker.settings import BrokerSettings
-from tests.broker.helpers import migrate_down_and_up, pact_content, publish_body
+from tests.broker.helpers import migrate_down_and_up, ok, pact_content, publish_body
 
 # (branch, provider, consumer version, created_at, content SHA, content id, consumer version order)
 Row = tuple[str, str, str, str, str, int, int]
@@ -53,10 +51,6 @@ def _same(app: FastAPI) -> set[tuple[str, str, str]]:
     return {row[:3] for row in stored}
 
 
-def _ok(response: Any) -> None:
-    assert response.status_code < 300, response.text
-
-
 @pytest.fixture
 def broker_app(broker_settings: BrokerSettings) -> FastAPI:
     # New revisions of a pact are one of the writes under test.
@@ -65,27 +59,27 @@ def broker_app(broker_settings: BrokerSettings) -> FastAPI:
 
 def test_the_stored_pacts_of_branch_heads_follow_every_write(broker_app: FastAPI, client: TestClient) -> None:
     publish = client.post
-    _ok(publish("/contracts/publish", json=publish_body("C", "0", "P2", branch=None)))  # on no branch
-    _ok(publish("/contracts/publish", json=publish_body("C", "1", "P1", branch="main")))
-    _ok(publish("/contracts/publish", json=publish_body("C", "1", "P2", branch="main")))
+    ok(publish("/contracts/publish", json=publish_body("C", "0", "P2", branch=None)))  # on no branch
+    ok(publish("/contracts/publish", json=publish_body("C", "1", "P1", branch="main")))
+    ok(publish("/contracts/publish", json=publish_body("C", "1", "P2", branch="main")))
     assert _same(broker_app) == {("main", "P1", "1"), ("main", "P2", "1")}
 
     # The head moves to a version with a pact for P1 only: P2's row goes (a head without a pact selects
     # nothing).
-    _ok(publish("/contracts/publish", json=publish_body("C", "2", "P1", branch="main")))
+    ok(publish("/contracts/publish", json=publish_body("C", "2", "P1", branch="main")))
     assert _same(broker_app) == {("main", "P1", "2")}
 
-    _ok(publish("/contracts/publish", json=publish_body("C", "3", "P1", branch="feature-x")))
+    ok(publish("/contracts/publish", json=publish_body("C", "3", "P1", branch="feature-x")))
     before = _rows(broker_app, STORED)
     # A new revision of the head's pact: same row, its new creation time.
-    _ok(client.put("/pacts/provider/P1/consumer/C/version/3", json=pact_content("C", "P1", "changed")))
+    ok(client.put("/pacts/provider/P1/consumer/C/version/3", json=pact_content("C", "P1", "changed")))
     assert _same(broker_app) == {("main", "P1", "2"), ("feature-x", "P1", "3")}
     assert _rows(broker_app, STORED) != before
 
     # A version that has a pact already is published with another provider onto a new branch: that
     # branch's head brings both (a version the publication creates would have none to bring), and the
     # branch it headed already gets the new one.
-    _ok(publish("/contracts/publish", json=publish_body("C", "3", "P2", branch="feature-z")))
+    ok(publish("/contracts/publish", json=publish_body("C", "3", "P2", branch="feature-z")))
     assert {r for r in _same(broker_app) if r[2] == "3"} == {
         ("feature-x", "P1", "3"),
         ("feature-x", "P2", "3"),
@@ -94,8 +88,8 @@ def test_the_stored_pacts_of_branch_heads_follow_every_write(broker_app: FastAPI
     }
 
     # An old version starts a branch (it heads it), and then gets a pact with a third provider.
-    _ok(client.put("/pacticipants/C/branches/feature-y/versions/1", json={}))
-    _ok(publish("/contracts/publish", json=publish_body("C", "1", "P3", branch=None)))
+    ok(client.put("/pacticipants/C/branches/feature-y/versions/1", json={}))
+    ok(publish("/contracts/publish", json=publish_body("C", "1", "P3", branch=None)))
     assert _same(broker_app) == {
         ("main", "P1", "2"),
         ("feature-x", "P1", "3"),
@@ -108,27 +102,27 @@ def test_the_stored_pacts_of_branch_heads_follow_every_write(broker_app: FastAPI
     }
 
     # An older version (with a pact) joins main: the head stays.
-    _ok(client.put("/pacticipants/C/branches/main/versions/0", json={}))
+    ok(client.put("/pacticipants/C/branches/main/versions/0", json={}))
     assert {r for r in _same(broker_app) if r[0] == "main"} == {("main", "P1", "2")}
 
     # Deleting main's head moves it back to version 1, with its three pacts.
-    _ok(client.delete("/pacticipants/C/versions/2"))
+    ok(client.delete("/pacticipants/C/versions/2"))
     assert {r for r in _same(broker_app) if r[0] == "main"} == {
         ("main", "P1", "1"),
         ("main", "P2", "1"),
         ("main", "P3", "1"),
     }
 
-    _ok(client.delete("/pacts/provider/P1/consumer/C/version/1"))
+    ok(client.delete("/pacts/provider/P1/consumer/C/version/1"))
     assert not {r for r in _same(broker_app) if r[1] == "P1" and r[2] == "1"}
 
-    _ok(client.delete("/pacticipants/C/branches/feature-x"))
+    ok(client.delete("/pacticipants/C/branches/feature-x"))
     assert not {r for r in _same(broker_app) if r[0] == "feature-x"}
 
-    _ok(client.delete("/integrations/provider/P2/consumer/C"))
+    ok(client.delete("/integrations/provider/P2/consumer/C"))
     assert not {r for r in _same(broker_app) if r[1] == "P2"}
 
-    _ok(client.delete("/pacticipants/C"))
+    ok(client.delete("/pacticipants/C"))
     assert _same(broker_app) == set()
 
 
@@ -144,7 +138,7 @@ def test_the_migration_fills_the_table_from_the_history_already_there(backend: s
                 publish_body("C", "2", "P1", branch="feature-a"),
                 publish_body("D", "1", "P1", branch="main"),
             ]:
-                _ok(client.post("/contracts/publish", json=body))
+                ok(client.post("/contracts/publish", json=body))
         expected = _same(app)
         app.state.engine.dispose()
         migrate_down_and_up(url, "perf_0001")  # back to the revision before the table, then up again

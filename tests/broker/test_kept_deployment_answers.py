@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +18,7 @@ from broker.answer_cache.store import AnswerStore
 from broker.app import create_app
 from broker.settings import BrokerSettings
 from broker.testing.builder import TestDataBuilder
-from tests.broker.helpers import publish_body
+from tests.broker.helpers import ok, publish_body
 
 CAN_I_DEPLOY = "/can-i-deploy?pacticipant=Foo&version=1&environment=production"
 # What the official CLI sends for `can-i-deploy --pacticipant Foo --version 1 --to-environment production`.
@@ -71,32 +70,28 @@ def brokers(broker_settings: BrokerSettings, td: TestDataBuilder) -> Iterator[Br
         yield Brokers(cached, fresh_client, writer, cached_app.state.answers)
 
 
-def _ok(response: httpx.Response) -> None:
-    assert response.status_code < 300, response.text
-
-
 def _production(c: TestClient) -> str:
     found = c.get("/environments", params={"name": "production"}).json()
     return str(found["_embedded"]["environments"][0]["uuid"])
 
 
-def _result(c: TestClient, consumer: str, version: str, provider: str, by: str, ok: bool) -> None:
+def _result(c: TestClient, consumer: str, version: str, provider: str, by: str, success: bool) -> None:
     pact = c.get(f"/pacts/provider/{provider}/consumer/{consumer}/version/{version}").json()
     url = pact["_links"]["pb:publish-verification-results"]["href"]
-    _ok(c.post(url, json={"success": ok, "providerApplicationVersion": by}))
+    ok(c.post(url, json={"success": success, "providerApplicationVersion": by}))
 
 
 def _deploy(c: TestClient, pacticipant: str, version: str) -> None:
     url = f"/pacticipants/{pacticipant}/versions/{version}/deployed-versions/environment/{_production(c)}"
-    _ok(c.post(url, json={}))
+    ok(c.post(url, json={}))
 
 
 def deployed_provider_fails(c: TestClient) -> None:
-    _result(c, "Foo", "1", "Bar", "b1", ok=False)
+    _result(c, "Foo", "1", "Bar", "b1", success=False)
 
 
 def untested_provider_build_deployed(c: TestClient) -> None:
-    _result(c, "Zed", "1", "Bar", "b2", ok=True)
+    _result(c, "Zed", "1", "Bar", "b2", success=True)
     _deploy(c, "Bar", "b2")
 
 
@@ -105,35 +100,35 @@ def provider_undeployed(c: TestClient) -> None:
     [bar] = [
         d for d in deployed["_embedded"]["deployedVersions"] if d["_embedded"]["version"]["number"] == "b1"
     ]
-    _ok(c.patch(f"/deployed-versions/{bar['uuid']}", json={"currentlyDeployed": False}))
+    ok(c.patch(f"/deployed-versions/{bar['uuid']}", json={"currentlyDeployed": False}))
 
 
 def deployed_consumer_revises_its_pact(c: TestClient) -> None:
-    _ok(c.post("/contracts/publish", json=publish_body("Web", "w1", "Foo", description="web changed")))
+    ok(c.post("/contracts/publish", json=publish_body("Web", "w1", "Foo", description="web changed")))
 
 
 def deployed_partner_version_tagged_by_a_publication(c: TestClient) -> None:
     # Bar's deployed b1 publishes, as a consumer of Qux: the tag shows in Foo's answer, whose Bar rows are
     # b1's. No write of Foo's own or about its pacts: only the `deployed` counter tells.
     body = publish_body("Bar", "b1", "Qux", branch="main", tags=["stable"], description="bar needs qux")
-    _ok(c.post("/contracts/publish", json=body))
+    ok(c.post("/contracts/publish", json=body))
 
 
 def named_version_revises_its_pact(c: TestClient) -> None:
-    _ok(c.post("/contracts/publish", json=publish_body("Foo", "1", "Bar", description="foo changed")))
+    ok(c.post("/contracts/publish", json=publish_body("Foo", "1", "Bar", description="foo changed")))
 
 
 def untested_consumer_deployed(c: TestClient) -> None:
-    _ok(c.post("/contracts/publish", json=publish_body("Web", "w2", "Foo", description="web 2")))
+    ok(c.post("/contracts/publish", json=publish_body("Web", "w2", "Foo", description="web 2")))
     _deploy(c, "Web", "w2")
 
 
 def deployed_provider_version_deleted(c: TestClient) -> None:
-    _ok(c.delete("/pacticipants/Bar/versions/b1"))
+    ok(c.delete("/pacticipants/Bar/versions/b1"))
 
 
 def environment_deleted(c: TestClient) -> None:
-    _ok(c.delete(f"/environments/{_production(c)}"))
+    ok(c.delete(f"/environments/{_production(c)}"))
 
 
 # Writes that change the answer to an environment: the kept one must go, in every worker.
@@ -151,19 +146,19 @@ CHANGING: list[Callable[[TestClient], None]] = [
 
 
 def provider_build_for_another_consumer(c: TestClient) -> None:
-    _result(c, "Zed", "1", "Bar", "b3", ok=True)
+    _result(c, "Zed", "1", "Bar", "b3", success=True)
 
 
 def partner_publishes_on_a_feature_branch(c: TestClient) -> None:
-    _ok(c.post("/contracts/publish", json=publish_body("Bar", "b4", "Qux", branch="feature/x")))
+    ok(c.post("/contracts/publish", json=publish_body("Bar", "b4", "Qux", branch="feature/x")))
 
 
 def failed_result_between_others(c: TestClient) -> None:
-    _result(c, "Zed", "1", "Bar", "b1", ok=False)
+    _result(c, "Zed", "1", "Bar", "b1", success=False)
 
 
 def unrelated_deployment(c: TestClient) -> None:
-    _result(c, "Other", "1", "Qux", "q1", ok=True)
+    _result(c, "Other", "1", "Qux", "q1", success=True)
     _deploy(c, "Qux", "q1")
 
 
@@ -249,7 +244,7 @@ def test_a_kept_answer_about_a_version_not_yet_published_goes_when_it_is(brokers
     before = brokers.asked(url)
     assert before[0] == 200 and b"No pacts or verifications have been published for version 2" in before[1]
     assert brokers.asked(url) == before and brokers.answers.hits == 1
-    _ok(brokers.writer.post("/contracts/publish", json=publish_body("Foo", "2", "Bar", description="foo 2")))
+    ok(brokers.writer.post("/contracts/publish", json=publish_body("Foo", "2", "Bar", description="foo 2")))
     assert brokers.asked(url) != before
 
 

@@ -8,8 +8,6 @@ version, of the pacticipant) that move a head back or take it away.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -18,7 +16,7 @@ from sqlalchemy import text
 from benchmarks.server import throwaway_database
 from broker.app import create_app
 from broker.settings import BrokerSettings
-from tests.broker.helpers import migrate_down_and_up, publish_body
+from tests.broker.helpers import migrate_down_and_up, ok, publish_body
 
 DERIVED = """
 SELECT p.name, t.name, v.number, t.version_order
@@ -50,36 +48,32 @@ def _heads(app: FastAPI) -> set[tuple[str, str, str]]:
     return {row[:3] for row in stored}
 
 
-def _ok(response: Any) -> None:
-    assert response.status_code < 300, response.text
-
-
 def test_the_stored_tag_heads_follow_every_write(broker_app: FastAPI, client: TestClient) -> None:
-    _ok(client.post("/contracts/publish", json=publish_body("C", "1", "P", tags=["t1"])))
-    _ok(client.post("/contracts/publish", json=publish_body("C", "2", "P", tags=["t1", "t2"])))
-    _ok(client.post("/contracts/publish", json=publish_body("D", "1", "P", tags=["t1"])))
+    ok(client.post("/contracts/publish", json=publish_body("C", "1", "P", tags=["t1"])))
+    ok(client.post("/contracts/publish", json=publish_body("C", "2", "P", tags=["t1", "t2"])))
+    ok(client.post("/contracts/publish", json=publish_body("D", "1", "P", tags=["t1"])))
     assert _heads(broker_app) == {("C", "t1", "2"), ("C", "t2", "2"), ("D", "t1", "1")}
 
     # An older version tagged: the head stays; a newer one: the head moves.
-    _ok(client.put("/pacticipants/C/versions/1/tags/t2", json={}))
+    ok(client.put("/pacticipants/C/versions/1/tags/t2", json={}))
     assert ("C", "t2", "2") in _heads(broker_app)
-    _ok(client.post("/contracts/publish", json=publish_body("C", "3", "P", tags=[])))
-    _ok(client.put("/pacticipants/C/versions/3/tags/t1", json={}))
+    ok(client.post("/contracts/publish", json=publish_body("C", "3", "P", tags=[])))
+    ok(client.put("/pacticipants/C/versions/3/tags/t1", json={}))
     assert _heads(broker_app) == {("C", "t1", "3"), ("C", "t2", "2"), ("D", "t1", "1")}
 
     # Deleting the head's tag moves it back to the newest version still tagged.
-    _ok(client.delete("/pacticipants/C/versions/3/tags/t1"))
+    ok(client.delete("/pacticipants/C/versions/3/tags/t1"))
     assert ("C", "t1", "2") in _heads(broker_app)
 
     # Deleting the head version moves both of its tags back.
-    _ok(client.delete("/pacticipants/C/versions/2"))
+    ok(client.delete("/pacticipants/C/versions/2"))
     assert _heads(broker_app) == {("C", "t1", "1"), ("C", "t2", "1"), ("D", "t1", "1")}
 
     # The last tag of a name goes: so does its head.
-    _ok(client.delete("/pacticipants/C/versions/1/tags/t2"))
+    ok(client.delete("/pacticipants/C/versions/1/tags/t2"))
     assert _heads(broker_app) == {("C", "t1", "1"), ("D", "t1", "1")}
 
-    _ok(client.delete("/pacticipants/C"))
+    ok(client.delete("/pacticipants/C"))
     assert _heads(broker_app) == {("D", "t1", "1")}
 
 
@@ -94,7 +88,7 @@ def test_the_migration_fills_the_table_from_the_tags_already_there(backend: str)
                 publish_body("C", "2", "P", tags=["t1"]),
                 publish_body("D", "1", "P", tags=["t1"]),
             ]:
-                _ok(client.post("/contracts/publish", json=body))
+                ok(client.post("/contracts/publish", json=body))
         expected = _heads(app)
         app.state.engine.dispose()
         migrate_down_and_up(url, "perf_0004")  # back to the revision before the table, then up again
